@@ -1,0 +1,1 @@
+"""Sub-commands of the ``medstation`` CLI, one module per area; each defines ``register(subparsers)``."""

@@ -1,0 +1,117 @@
+"""``medstation info``, ``medstation audit ...`` and ``medstation models ...``."""
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    info = sub.add_parser("info", help="where settings, database and models live; the inference device")
+    info.add_argument("--json", action="store_true")
+    info.add_argument("--device", default=None, choices=("auto", "cpu", "cuda"))
+    info.set_defaults(func=_info)
+
+    audit = sub.add_parser("audit", help="read and verify the tamper-evident audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    listing = audit_sub.add_parser("list", help="print entries")
+    listing.add_argument("--action")
+    listing.add_argument("--text", help="filter by object, detail, user or model")
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=_audit_list)
+    verify = audit_sub.add_parser("verify", help="check the hash chain; exit 1 and name entries if tampered")
+    verify.set_defaults(func=_audit_verify)
+
+    models = sub.add_parser("models", help="list and verify model bundles")
+    models_sub = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    mlist = models_sub.add_parser("list", help="installed model bundles")
+    mlist.add_argument("--json", action="store_true")
+    mlist.set_defaults(func=_models_list)
+    mverify = models_sub.add_parser("verify", help="check each bundle's weights against its sha256")
+    mverify.add_argument("name", nargs="*", help="bundle names (default: all)")
+    mverify.set_defaults(func=_models_verify)
+
+
+def _info(args: argparse.Namespace) -> int:
+    from medstation import __version__
+    from medstation.commands._util import print_json
+    from medstation.core import paths
+    from medstation.core.settings import Settings
+    from medstation.inference import device, registry
+
+    settings = Settings()
+    dev = device.select(args.device or settings.get("device", "auto"))
+    info = {"version": __version__, "settings": str(paths.settings_path()),
+            "database": str(paths.database_path()), "logs": str(paths.log_dir()),
+            "models": [str(p) for p in registry.model_dirs()],
+            "device": dev.label(), "torch": dev.torch_version}
+    if args.json:
+        print_json(info)
+    else:
+        for key, value in info.items():
+            print(f"{key:>9}: {value}")
+    return 0
+
+
+def _audit_list(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from medstation.commands._util import print_json
+    from medstation.core import audit
+
+    rows = audit.entries(action=args.action, text=args.text, limit=args.limit)
+    if args.json:
+        print_json([asdict(r) for r in rows])
+        return 0
+    for r in rows:
+        model = f"  [{r.model} {r.model_version}]" if r.model else ""
+        print(f"{r.seq:>6}  {r.ts}  {r.os_user:<10} {r.action:<10} {r.object}{model}  {r.detail}")
+    return 0
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    from medstation.core import audit
+
+    result = audit.verify()
+    print(result.summary())
+    return 0 if result.ok else 1
+
+
+def _models_list(args: argparse.Namespace) -> int:
+    from medstation.commands._util import print_json
+    from medstation.inference import registry
+
+    bundles, errors = registry.discover()
+    if args.json:
+        print_json({"models": [b.summary() for b in bundles], "errors": errors})
+        return 0
+    if not bundles:
+        print("no model bundles installed")
+    for b in bundles:
+        labels = ", ".join(b.labels[:6]) + (" ..." if len(b.labels) > 6 else "")
+        print(f"{b.name:<28} {b.version:<8} {b.pane:<10} {'/'.join(b.modalities) or '-':<6} {labels}")
+        for problem in b.problems:
+            print(f"    warning: {problem}")
+    for error in errors:
+        print(f"error: {error}")
+    return 0
+
+
+def _models_verify(args: argparse.Namespace) -> int:
+    from medstation.inference import registry
+
+    bundles, errors = registry.discover()
+    if args.name:
+        bundles = [b for b in bundles if b.name in args.name or b.root.name in args.name]
+        missing = set(args.name) - {b.name for b in bundles} - {b.root.name for b in bundles}
+        errors += [f"no model named {m!r}" for m in sorted(missing)]
+    failed = len(errors)
+    for b in bundles:
+        try:
+            digest = b.verify()
+            print(f"OK      {b.name} {b.version}  sha256 {digest}")
+        except registry.BundleError as exc:
+            failed += 1
+            print(f"FAILED  {exc}")
+    for error in errors:
+        print(f"FAILED  {error}")
+    return 1 if failed else 0

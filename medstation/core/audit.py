@@ -1,0 +1,149 @@
+"""Append-only, hash-chained audit log of who opened, viewed, inferred on, exported or deleted what.
+
+Each entry stores the SHA-256 of the previous entry and its own hash over (sequence, time, user, action, object,
+detail, model, version, previous hash). ``verify`` walks the chain and names the first entry that was edited,
+deleted or moved. SQLite triggers refuse UPDATE and DELETE, so tampering needs a deliberate bypass - which the
+chain then reveals.
+"""
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable
+
+from medstation.core import db
+
+ACTIONS = ("open", "view", "infer", "export", "delete", "deidentify", "import", "send", "retrieve")
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: int
+    ts: str
+    os_user: str
+    action: str
+    object: str
+    detail: str
+    model: str | None
+    model_version: str | None
+    prev_hash: str
+    hash: str
+
+
+def _digest(seq: int, ts: str, user: str, action: str, obj: str, detail: str, model: str | None,
+            version: str | None, prev_hash: str) -> str:
+    payload = json.dumps([seq, ts, user, action, obj, detail, model, version, prev_hash],
+                         ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (containers, services)
+        return "unknown"
+
+
+def record(action: str, obj: str | Path, *, detail: str = "", model: str | None = None,
+           model_version: str | None = None, conn: sqlite3.Connection | None = None) -> AuditEntry:
+    """Append one entry. Safe from any thread: it opens its own connection unless given one."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}; expected one of {', '.join(ACTIONS)}")
+    own = conn is None
+    conn = conn or db.connect()
+    try:
+        with db.transaction(conn):
+            last = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+            seq = (last["seq"] + 1) if last else 1
+            prev = last["hash"] if last else GENESIS
+            ts = datetime.now(timezone.utc).isoformat(timespec="microseconds")
+            user = _os_user()
+            digest = _digest(seq, ts, user, action, str(obj), detail, model, model_version, prev)
+            conn.execute(
+                "INSERT INTO audit(seq, ts, os_user, action, object, detail, model, model_version, prev_hash, hash)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (seq, ts, user, action, str(obj), detail, model, model_version, prev, digest))
+        return AuditEntry(seq, ts, user, action, str(obj), detail, model, model_version, prev, digest)
+    finally:
+        if own:
+            conn.close()
+
+
+def entries(conn: sqlite3.Connection | None = None, *, action: str | None = None, text: str | None = None,
+            since: str | None = None, until: str | None = None, limit: int | None = None) -> list[AuditEntry]:
+    """Entries in chain order, optionally filtered by action, free text (object/detail/user/model) and time."""
+    sql, args = "SELECT * FROM audit WHERE 1=1", []
+    if action:
+        sql += " AND action = ?"
+        args.append(action)
+    if text:
+        sql += " AND (object LIKE ? OR detail LIKE ? OR os_user LIKE ? OR IFNULL(model,'') LIKE ?)"
+        args += [f"%{text}%"] * 4
+    if since:
+        sql += " AND ts >= ?"
+        args.append(since)
+    if until:
+        sql += " AND ts <= ?"
+        args.append(until)
+    sql += " ORDER BY seq"
+    if limit:
+        sql = f"SELECT * FROM ({sql.replace('ORDER BY seq', 'ORDER BY seq DESC')} LIMIT {int(limit)}) ORDER BY seq"
+    own = conn is None
+    conn = conn or db.connect()
+    try:
+        return [AuditEntry(**dict(row)) for row in conn.execute(sql, args)]
+    finally:
+        if own:
+            conn.close()
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    problems: list[str]
+
+    def summary(self) -> str:
+        if self.ok:
+            return f"audit log intact: {self.checked} entries, hash chain verified"
+        return f"audit log TAMPERED: {len(self.problems)} problem(s) in {self.checked} entries:\n" + \
+            "\n".join(f"  - {p}" for p in self.problems)
+
+
+def verify_chain(rows: Iterable[AuditEntry]) -> VerifyResult:
+    """Check each entry's own hash, its link to the previous entry, and that sequence numbers have no gaps."""
+    problems: list[str] = []
+    prev_hash, expected_seq, count = GENESIS, 1, 0
+    for e in rows:
+        count += 1
+        own = _digest(e.seq, e.ts, e.os_user, e.action, e.object, e.detail, e.model, e.model_version, e.prev_hash)
+        if own != e.hash:
+            problems.append(f"entry {e.seq} was edited: its content no longer matches its hash")
+        if e.seq != expected_seq:
+            missing = f"{expected_seq}" if e.seq == expected_seq + 1 else f"{expected_seq}-{e.seq - 1}"
+            if e.seq > expected_seq:
+                problems.append(f"entry {missing} deleted: sequence jumps from {expected_seq - 1} to {e.seq}")
+            else:
+                problems.append(f"entry {e.seq} is out of order (expected {expected_seq})")
+        elif e.prev_hash != prev_hash:
+            problems.append(f"entry {e.seq} does not follow entry {e.seq - 1}: entries were deleted, "
+                            "inserted or reordered before it")
+        prev_hash, expected_seq = e.hash, e.seq + 1
+    return VerifyResult(not problems, count, problems)
+
+
+def verify(conn: sqlite3.Connection | None = None) -> VerifyResult:
+    own = conn is None
+    conn = conn or db.connect()
+    try:
+        rows = [AuditEntry(**dict(r)) for r in conn.execute("SELECT * FROM audit ORDER BY rowid")]
+        return verify_chain(rows)
+    finally:
+        if own:
+            conn.close()

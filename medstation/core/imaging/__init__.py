@@ -1,0 +1,1 @@
+"""DICOM imaging: index, decode, assemble volumes. No Qt."""

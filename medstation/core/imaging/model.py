@@ -1,0 +1,55 @@
+"""The data the imaging pane, the inference layer and the CLI pass between them.
+
+``Volume`` is one displayable stack: a series (or one stack of it, after geometry checks split it), or a
+multi-frame object. Pixels are in modality units (HU for CT after rescale) as float32, shape (frames, rows,
+columns) or (frames, rows, columns, 3) for colour. Geometry is in patient coordinates (LPS, millimetres).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class WindowLevel:
+    center: float
+    width: float
+    name: str = ""  # "file", "brain", "lung", ...
+
+
+@dataclass
+class Volume:
+    pixels: np.ndarray  # float32 (z, y, x) or uint8 (z, y, x, 3) for colour
+    spacing: tuple[float, float, float]  # (z, y, x) mm; z from positions, 1.0 when unknown
+    origin: tuple[float, float, float] = (0.0, 0.0, 0.0)  # position of first voxel (LPS mm)
+    row_dir: tuple[float, float, float] = (1.0, 0.0, 0.0)  # direction of increasing column index (LPS)
+    col_dir: tuple[float, float, float] = (0.0, 1.0, 0.0)  # direction of increasing row index (LPS)
+    slice_dir: tuple[float, float, float] = (0.0, 0.0, 1.0)  # direction of increasing z index
+    modality: str = ""
+    units: str = ""  # "HU" for CT, else "" (stored units)
+    photometric: str = "MONOCHROME2"
+    windows: list[WindowLevel] = field(default_factory=list)  # from the file first, then presets
+    study_uid: str = ""
+    series_uid: str = ""
+    sop_uids: list[str] = field(default_factory=list)  # one per z index (frames share the SOP UID)
+    files: list[str] = field(default_factory=list)  # one per z index
+    overlays: dict[int, np.ndarray] = field(default_factory=dict)  # z -> bool mask (rows, cols) of overlay planes
+    description: str = ""
+    patient: dict[str, Any] = field(default_factory=dict)  # name, id, birth date, sex (for the text overlay)
+    warnings: list[str] = field(default_factory=list)  # geometry or decoding issues a user should know
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.pixels.shape)
+
+    @property
+    def is_color(self) -> bool:
+        return self.pixels.ndim == 4
+
+    @property
+    def is_volume(self) -> bool:
+        """True when slices are parallel and evenly positioned, so MPR and 3D measurements make sense."""
+        return self.pixels.shape[0] > 1 and not self.is_color and self.spacing[0] > 0 and not any(
+            w.startswith("geometry:") for w in self.warnings)

@@ -1,0 +1,1 @@
+"""Dialogs reached from the Tools and Help menus."""

@@ -1,0 +1,4 @@
+"""The Genomics pane."""
+from medstation.gui.panes.genomics.pane import GenomicsPane
+
+__all__ = ["GenomicsPane"]

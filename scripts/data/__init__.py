@@ -1,0 +1,1 @@
+"""One module per real data source (see ../shared/DATA.md); each defines fetch(dest)."""

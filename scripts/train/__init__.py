@@ -1,0 +1,1 @@
+"""One module per shipped model; each defines main(argv) and writes its bundle under models/."""
