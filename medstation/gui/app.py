@@ -52,6 +52,12 @@ def create_window(paths: Sequence[str | Path] = ()):
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setOrganizationName(APP_NAME)
+    app.setDesktopFileName("medstation")
+    from PySide6.QtGui import QIcon
+
+    from medstation.core import paths as app_paths
+
+    app.setWindowIcon(QIcon(str(app_paths.resources_dir() / "icons" / "medstation-256.png")))
     window = MainWindow()
     theme.apply(app, window.ctx.settings.get("theme", "dark"))
     if paths:
