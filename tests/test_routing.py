@@ -47,3 +47,7 @@ def test_a_folder_goes_where_most_files_go_and_unknowns_are_listed(tmp_path):
     routed, unknown = routing.route([study, tmp_path / "missing"])
     assert routed == {routing.IMAGING: [study]}
     assert unknown == [tmp_path / "missing"]
+
+
+def test_a_dicom_structured_report_goes_to_notes():
+    assert routing.classify(get_testdata_file("test-SR.dcm")) == routing.NOTES

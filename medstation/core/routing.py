@@ -37,6 +37,17 @@ def is_dicom_file(path: Path) -> bool:
                                                       and head[2:4] in (b"\x05\x00", b"\x08\x00", b"\x16\x00"))
 
 
+def _is_structured_report(path: Path) -> bool:
+    """A DICOM SR is a report: the Notes pane reads its text. Only Modality is read."""
+    try:
+        import pydicom
+
+        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["Modality"])
+    except Exception:
+        return False
+    return str(ds.get("Modality", "")) == "SR"
+
+
 def _csv_kind(path: Path) -> str:
     head = _head(path, 4096)
     if path.suffix.lower() == ".parquet":
@@ -60,8 +71,10 @@ def _json_kind(path: Path) -> str | None:
 
 def classify_file(path: Path) -> str | None:
     name = path.name.lower()
-    if name == "dicomdir" or name.endswith(".zip") or is_dicom_file(path):
+    if name == "dicomdir" or name.endswith(".zip"):
         return IMAGING
+    if is_dicom_file(path):
+        return NOTES if _is_structured_report(path) else IMAGING
     if name.endswith(_GENOMICS_SUFFIXES):
         return GENOMICS
     if name.endswith(".gz"):

@@ -157,6 +157,8 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "Open &DICOMDIR...", self._open_dicomdir, "Ctrl+D",
                      "Open a PACS export (CD/USB) through its DICOMDIR")
         self._action(file_menu, "&Open File...", self._open_files, QKeySequence.Open)
+        self._action(file_menu, "&Query PACS...", self.show_pacs_query, "Ctrl+Shift+Q",
+                     "Search a PACS, retrieve studies, send results back")
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self._refresh_recent_menu()
         file_menu.addSeparator()
@@ -181,6 +183,7 @@ class MainWindow(QMainWindow):
         tools = bar.addMenu("&Tools")
         self._action(tools, "&Models...", self.show_models, "Ctrl+M", "Model cards of every installed model")
         self._action(tools, "&Audit Log...", self.show_audit, "Ctrl+Shift+A", "Who opened, viewed or exported what")
+        self._action(tools, "&PACS Nodes...", self.show_pacs_nodes, tip="Configure PACS nodes and verify them")
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard Shortcuts", self.show_shortcuts, "F1")
@@ -228,6 +231,18 @@ class MainWindow(QMainWindow):
         from medstation.gui.dialogs.audit import AuditDialog
 
         return self._keep(AuditDialog(self))
+
+    def show_pacs_nodes(self):
+        from medstation.gui.dialogs.pacs import PacsNodesDialog
+
+        return self._keep(PacsNodesDialog(self.ctx, self))
+
+    def show_pacs_query(self):
+        from medstation.gui.dialogs.pacs import PacsQueryDialog
+
+        dialog = PacsQueryDialog(self.ctx, self)
+        dialog.retrieved.connect(lambda folders: self.open_paths(folders, pane=routing.IMAGING) if folders else None)
+        return self._keep(dialog)
 
     def shortcuts(self) -> list[tuple[str, str, str]]:
         rows = []

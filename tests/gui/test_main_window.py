@@ -112,8 +112,10 @@ def test_layout_theme_and_recent_items_persist(qtbot, tmp_path):
     _app, first = create_window()
     qtbot.addWidget(first)
     first.show()
-    first.resize(640, 480)
     first.show_pane("resources")
+    # the offscreen screen is 800x800: a height below it, the width the panes need at least
+    target = (first.minimumSizeHint().width(), 600)
+    first.resize(*target)
     first.set_theme("light")
     first.ctx.settings.add_recent(tmp_path, "imaging")
     first.close()
@@ -122,7 +124,7 @@ def test_layout_theme_and_recent_items_persist(qtbot, tmp_path):
     qtbot.addWidget(second)
     second.show()
     assert second.current_pane_key() == "resources"
-    assert (second.width(), second.height()) == (640, 480)
+    assert (second.width(), second.height()) == target
     assert QApplication.instance().property("medstation_theme") == "light"
     assert second.recent_menu.actions()[0].text() == str(tmp_path.resolve())
     second.set_theme("dark")

@@ -19,6 +19,15 @@ class WindowLevel:
     name: str = ""  # "file", "brain", "lung", ...
 
 
+@dataclass(frozen=True)
+class VoiLut:
+    """A file's VOI lookup table: modality value ``first + i`` displays as ``data[i]`` (of ``2**bits - 1``)."""
+    first: float
+    data: np.ndarray
+    bits: int = 16
+    name: str = "file LUT"
+
+
 @dataclass
 class Volume:
     pixels: np.ndarray  # float32 (z, y, x) or uint8 (z, y, x, 3) for colour
@@ -39,6 +48,10 @@ class Volume:
     description: str = ""
     patient: dict[str, Any] = field(default_factory=dict)  # name, id, birth date, sex (for the text overlay)
     warnings: list[str] = field(default_factory=list)  # geometry or decoding issues a user should know
+    voi_luts: list[VoiLut] = field(default_factory=list)  # the file's VOI LUTs (windowing.apply_voi_lut)
+    frame_time_ms: float = 0.0  # cine: time between frames from the file (0 when unknown or not a cine)
+    positions: list[tuple[float, float, float]] = field(default_factory=list)  # per z index, when known (LPS mm)
+    rescale: tuple[float, float] = (1.0, 0.0)  # (slope, intercept) applied to stored values (first slice)
 
     @property
     def shape(self) -> tuple[int, ...]:

@@ -1,27 +1,395 @@
-"""The Resources pane's view."""
+"""The Resources pane: open encounter data, see census against capacity, arrivals, length of stay, a snapshot of
+now, a census forecast with its backtest, and what drives length of stay (a model trained on the loaded data)."""
 from __future__ import annotations
 
+import csv
+from datetime import date
 from pathlib import Path
 
-from PySide6.QtWidgets import QVBoxLayout
+import numpy as np
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import (QComboBox, QDateEdit, QHBoxLayout, QLabel, QPushButton, QStackedWidget, QTabWidget,
+                               QVBoxLayout, QWidget)
 
+from medstation.core.resources import analytics, mapping, store
+from medstation.gui import ask
 from medstation.gui.context import AppContext
 from medstation.gui.panes.base import Pane
 from medstation.gui.panes.empty import EmptyState
+from medstation.gui.panes.resources import mapping_dialog
+from medstation.gui.panes.resources.views import (ArrivalsTab, CensusTab, DriversTab, ForecastTab, LosTab,
+                                                  QuarantineTab)
+
+ALL = "All units"
+MAX_FORECAST_UNITS = 12  # the busiest units are forecast up front; others on demand
+
+
+class SnapshotStrip(QWidget):
+    """Now, at the dataset's last arrival: occupancy, free beds, patients in, expected discharges in 24 h."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        self.labels = {k: QLabel("-") for k in ("as_of", "occupancy", "free", "in", "out24", "capacity")}
+        for label in self.labels.values():
+            layout.addWidget(label)
+        layout.addStretch(1)
+
+    def show_snapshot(self, snap: analytics.Snapshot, capacity_note: str) -> None:
+        l = self.labels
+        l["as_of"].setText(f"As of <b>{snap.as_of:%Y-%m-%d %H:%M}</b>")
+        colour = "#d86a6a" if snap.occupancy >= 0.95 else "#e0a040" if snap.occupancy >= 0.85 else "#6cc070"
+        l["occupancy"].setText(f"Occupancy <b style='color:{colour}'>{snap.occupancy * 100:.0f}%</b>")
+        l["free"].setText(f"Free beds <b>{snap.free_beds}</b>")
+        l["in"].setText(f"In now <b>{snap.census}</b> / {snap.capacity:.0f}")
+        l["out24"].setText(f"Expected discharges 24 h <b>{snap.expected_discharges_24h:.1f}</b>")
+        l["capacity"].setText(capacity_note)
 
 
 class ResourcesPane(Pane):
     key = "resources"
     title = "Resources"
-    open_hint = "Open encounter / ADT data (CSV, Parquet or a FHIR Encounter bundle) to see census, forecasts and length of stay."
+    open_hint = ("Open encounter / ADT data (CSV, Parquet or a FHIR Encounter bundle) to see census, forecasts "
+                 "and length of stay - or open the documented sample hospital.")
 
     def __init__(self, ctx: AppContext, parent=None):
         super().__init__(ctx, parent)
-        layout = QVBoxLayout(self)
+        self.dataset: store.Dataset | None = None
+        self.summary: analytics.Summary | None = None
+        self.forecasts: dict[str, object] = {}
+        self.insights = None
+        self.report: store.ImportReport | None = None
+        self.jobs: dict[str, object] = {}
+        self._pending: set[str] = set()  # units whose forecast was asked for on demand
+        self._build()
+
+    # layout ---------------------------------------------------------------------------------------------------
+    def _build(self) -> None:
         self.empty = EmptyState(self.title, self.open_hint, "Open encounters...")
-        layout.addWidget(self.empty)
+        self.empty.open_requested.connect(self.choose_files)
+        sample = QPushButton("Open the sample hospital")
+        sample.clicked.connect(self.open_sample)
+        self.empty.layout().insertWidget(4, sample)
+        self.tabs = QTabWidget()
+        self.census_tab, self.arrivals_tab, self.los_tab = CensusTab(), ArrivalsTab(), LosTab()
+        self.forecast_tab, self.drivers_tab, self.quarantine_tab = ForecastTab(), DriversTab(), QuarantineTab()
+        for tab, name in ((self.census_tab, "Census"), (self.arrivals_tab, "Arrivals"),
+                          (self.los_tab, "Length of stay"), (self.forecast_tab, "Forecast"),
+                          (self.drivers_tab, "LOS drivers"), (self.quarantine_tab, "Quarantine")):
+            self.tabs.addTab(tab, name)
+        self.forecast_tab.horizon_changed.connect(lambda _h: self.start_forecast())
+        self.drivers_tab.patient_chosen.connect(self.show_patient)
+        self.snapshot = SnapshotStrip()
+        dashboard = QWidget()
+        layout = QVBoxLayout(dashboard)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._toolbar())
+        layout.addWidget(self.snapshot)
+        layout.addWidget(self.tabs, 1)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(dashboard)
+        QVBoxLayout(self).addWidget(self.stack)
+
+    def _toolbar(self) -> QHBoxLayout:
+        bar = QHBoxLayout()
+        self.source = QLabel("")
+        self.unit = QComboBox()
+        self.unit.setMinimumContentsLength(16)
+        self.start, self.end = QDateEdit(), QDateEdit()
+        for edit in (self.start, self.end):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.dateChanged.connect(self.redraw)
+        self.unit.currentTextChanged.connect(self.redraw)
+        buttons = [("Open...", self.choose_files), ("Columns...", self.remap), ("Export PNG...", self.export_png),
+                   ("Export CSV...", self.export_csv)]
+        bar.addWidget(self.source, 1)
+        for label, widget in (("Unit", self.unit), ("From", self.start), ("To", self.end)):
+            bar.addWidget(QLabel(label))
+            bar.addWidget(widget)
+        for text, slot in buttons:
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            bar.addWidget(button)
+        return bar
+
+    @classmethod
+    def shortcuts(cls) -> list[tuple[str, str]]:
+        return [("Mouse wheel / drag", "zoom and pan a chart"), ("Right-click a chart", "view all, export")]
+
+    # opening --------------------------------------------------------------------------------------------------
+    def choose_files(self) -> None:
+        paths = ask.open_files(self, "Open encounters", "Encounters (*.csv *.tsv *.parquet *.json);;All files (*)")
+        if paths:
+            self.open_paths([Path(p) for p in paths])
+
+    def open_sample(self) -> None:
+        from medstation.core import paths
+        from medstation.core.resources.generate import generate, write
+
+        target = paths.cache_dir() / "resources" / "sample-hospital.csv"
+
+        def make(ctx):
+            ctx.progress(0.1, None, "generating 365 days of the sample hospital")
+            return write(generate(days=365, seed=7), target)
+
+        self.ctx.jobs.submit("Sample hospital", make, on_result=lambda p: self._import(Path(p), self._guess(p)),
+                             on_error=self.ctx.show_error)
 
     def open_paths(self, paths: list[Path]) -> None:
         super().open_paths(paths)
         for path in paths:
-            self.empty.add_source(Path(path))
+            path = Path(path)
+            self.empty.add_source(path)
+            chosen = self._mapping_for(path)
+            if chosen is None:
+                self.ctx.notify(f"Import of {path.name} cancelled; nothing was changed")
+                continue
+            self._import(path, chosen)
+
+    def _guess(self, path: Path) -> mapping.Mapping:
+        from medstation.inference.resources.report import mapping_for
+
+        return mapping_for(Path(path))
+
+    def _mapping_for(self, path: Path, force_dialog: bool = False) -> mapping.Mapping | None:
+        if path.suffix.lower() == ".json":
+            return self._guess(path)
+        try:
+            header = store.read_header(path)
+        except Exception as exc:  # a file DuckDB cannot read: say so, keep what is shown
+            self.ctx.show_error(f"{path.name} could not be read: {exc}. The data already shown is kept.")
+            return None
+        sig = mapping.signature(header)
+        remembered = self.ctx.settings.pane(self.key).get("mappings", {}).get(sig)
+        if remembered and not force_dialog:
+            return mapping.Mapping.from_dict(remembered)
+        guess = mapping.Mapping.from_dict(remembered) if remembered else mapping.guess(header)
+        chosen = mapping_dialog.ask_mapping(self, path.name, header, guess)
+        if chosen is not None:
+            prefs = self.ctx.settings.pane(self.key)
+            prefs.setdefault("mappings", {})[sig] = chosen.to_dict()
+            self.ctx.settings.set_pane(self.key, prefs)
+        return chosen
+
+    def remap(self) -> None:
+        if self.dataset is None:
+            return
+        path = Path(self.dataset.meta["source"])
+        chosen = self._mapping_for(path, force_dialog=True)
+        if chosen is not None:
+            self._import(path, chosen)
+
+    def _import(self, path: Path, chosen: mapping.Mapping) -> None:
+        def work(ctx):
+            report = store.import_file(path, chosen, ctx.sub(0.0, 0.9))
+            ds = store.Dataset(store.dataset_path(path))
+            ctx.progress(0.95, None, "summarising census")
+            return report, ds, ds.summary()
+
+        self.jobs["import"] = self.ctx.jobs.submit(f"Importing {path.name}", work, on_result=self._loaded,
+                                                   on_error=self.ctx.show_error,
+                                                   kept="the data already shown is kept")
+
+    def _loaded(self, result) -> None:
+        report, dataset, summary = result
+        if self.dataset is not None:
+            self.dataset.close()
+        self.report, self.dataset, self.summary = report, dataset, summary
+        self.forecasts, self.insights, self._pending = {}, None, set()
+        self.ctx.audit("open", str(report.path), detail=report.summary())
+        self.ctx.notify(report.summary())
+        self.source.setText(f"<b>{dataset.name}</b>: {report.loaded:,} stays" +
+                            (f", {report.quarantined:,} quarantined" if report.quarantined else ""))
+        self._fill_filters()
+        self._show_quarantine()
+        self.stack.setCurrentIndex(1)
+        self.redraw()
+        self.start_forecast()
+        self.start_los()
+
+    def _fill_filters(self) -> None:
+        s = self.summary
+        for w in (self.unit, self.start, self.end):
+            w.blockSignals(True)
+        self.unit.clear()
+        self.unit.addItems([ALL, *s.units])
+        if len(s.days):
+            first, last = (QDate.fromString(str(d), "yyyy-MM-dd") for d in (s.days[0], s.days[-1]))
+            for edit in (self.start, self.end):
+                edit.setDateRange(first, last)
+            self.start.setDate(first)
+            self.end.setDate(last)
+        for w in (self.unit, self.start, self.end):
+            w.blockSignals(False)
+
+    def _show_quarantine(self) -> None:
+        rows = self.dataset.quarantine(limit=10_000)
+        r = self.report
+        label = self.dataset.meta.get("line_label", "line")
+        self.quarantine_tab.summary.setText(
+            f"{r.quarantined:,} of {r.rows:,} rows quarantined; each is listed by {label}, column and reason"
+            + (" (first 10,000 shown)." if r.quarantined > 10_000 else ".") if r.quarantined else
+            f"All {r.rows:,} rows passed validation.")
+        self.quarantine_tab.model.set_rows(rows)
+        self.tabs.setTabText(5, f"Quarantine ({r.quarantined:,})")
+
+    # drawing --------------------------------------------------------------------------------------------------
+    def filters(self) -> tuple[list[str] | None, date | None, date | None]:
+        unit = self.unit.currentText()
+        return ([unit] if unit and unit != ALL else None, self.start.date().toPython(), self.end.date().toPython())
+
+    def redraw(self) -> None:
+        """Redraw every dashboard for the unit and date filters (no model work: that runs in the background)."""
+        if self.summary is None:
+            return
+        units, start, end = self.filters()
+        s, cur, scale = self.summary, self.dataset.cursor(), self.dataset.length_scale
+        window = s.series(units, start, end)
+        self.census_tab.census.show_census(window["days"], self._census_lines(units, start, end), s.census_kind)
+        self.census_tab.flow.show_flow(window["days"], window["admissions"], window["discharges"])
+        self.arrivals_tab.heatmap.show_grid(analytics.arrivals_heatmap(cur, units, start, end))
+        self.arrivals_tab.note.setText("Arrivals are first stays of encounters (transfers excluded)" +
+                                       ("; this file has no time of day, so every arrival falls at 00:00."
+                                        if self.dataset.short_episodes else "."))
+        unit_label = self.dataset.length_unit
+        self.los_tab.by_unit.show_groups(analytics.los_by(cur, "unit", units, start, end, scale), unit_label)
+        self.los_tab.by_type.show_groups(analytics.los_by(cur, "admission_type", units, start, end, scale),
+                                         unit_label)
+        snap = analytics.snapshot(cur, s, units)
+        sources = {src for u, _c, src in self.dataset.units if not units or u in units}
+        note = "capacity: peak census (no capacity column)" if "peak census" in sources else "capacity: from file"
+        self.snapshot.show_snapshot(snap, note)
+        self._show_forecast()
+
+    def _census_lines(self, units, start, end) -> dict:
+        s = self.summary
+        if units:
+            w = s.series(units, start, end)
+            return {units[0]: (w["census"], w["capacity"])}
+        lines = {ALL: (s.series(None, start, end)["census"], float(s.capacity.sum()))}
+        busiest = np.argsort(-s.census.mean(1))[:6]
+        win = s.window(start, end)
+        for i in sorted(busiest):
+            lines[s.units[i]] = (s.census[i, win], float(s.capacity[i]))
+        return lines
+
+    # forecast -------------------------------------------------------------------------------------------------
+    def _forecast_units(self) -> list[str]:
+        order = np.argsort(-self.summary.census.mean(1))[:MAX_FORECAST_UNITS]
+        return [self.summary.units[i] for i in sorted(order)]
+
+    def start_forecast(self, units: list[str] | None = None) -> None:
+        if self.summary is None:
+            return
+        from medstation.core.resources.forecast import forecast_summary
+
+        horizon = self.forecast_tab.horizon.value()
+        chosen = units or self._forecast_units()
+        self.jobs["forecast"] = self.ctx.jobs.submit(
+            "Census forecast", forecast_summary, self.summary, horizon, 4, chosen,
+            on_result=self._forecast_ready, on_error=self.ctx.show_error, kept="the dashboards are unaffected")
+
+    def _forecast_ready(self, fc) -> None:
+        if units_new := {u.unit: u for u in fc.units}:
+            if any(len(u.mean) != fc.horizon for u in self.forecasts.values()):
+                self.forecasts = {}
+            self.forecasts.update(units_new)
+        self.ctx.audit("infer", self.dataset.name if self.dataset else "resources",
+                       detail=f"census forecast {fc.horizon} days for {len(fc.units)} series, backtested",
+                       model="census-ets", model_version="statsmodels")
+        self.forecast_tab.show_table(list(self.forecasts.values()))
+        self._show_forecast()
+
+    def _show_forecast(self) -> None:
+        if self.summary is None or not self.forecasts:
+            return
+        units, _start, _end = self.filters()
+        name = units[0] if units else ALL
+        result = self.forecasts.get(name)
+        if result is None:
+            self.forecast_tab.backtest.setText(f"Forecasting {name}...")
+            if name not in self._pending:
+                self._pending.add(name)
+                self.start_forecast([name])
+            return
+        s = self.summary
+        history = s.series(units)["census"][-56:]
+        self.forecast_tab.show_result(result, s.days[-56:], history)
+
+    # length of stay -------------------------------------------------------------------------------------------
+    def start_los(self) -> None:
+        from medstation.inference.resources.report import los_insights
+
+        ds = self.dataset
+        self.jobs["los"] = self.ctx.jobs.submit(
+            "Length-of-stay model", los_insights, ds.path, ds.length_unit, ds.length_scale,
+            on_result=self._los_ready, on_error=self.ctx.show_error, kept="the dashboards and forecast are unaffected")
+
+    def _los_ready(self, insights) -> None:
+        from medstation.inference.resources.los import LABELS
+        from medstation.inference.resources.report import MODEL_NAME
+
+        self.insights = insights
+        m = insights.model
+        self.ctx.audit("infer", self.dataset.name, model=MODEL_NAME, model_version="run-time",
+                       detail=f"length-of-stay model on {len(m.data.y)} encounters, held-out MAE {m.mae:.2f} "
+                              f"{m.unit}; SHAP for {len(insights.sample)} patients")
+        self.drivers_tab.show_insights(insights, LABELS, self.dataset.length_unit)
+        if len(insights.sample):
+            self.drivers_tab.patient_view.selectRow(0)
+            self.show_patient(0)
+
+    def show_patient(self, row: int) -> None:
+        from medstation.inference.resources.los import LABELS
+
+        ins = self.insights
+        if ins is None or not 0 <= row < len(ins.sample):
+            return
+        index = int(ins.sample[row])
+        steps = ins.model.waterfall(index)
+        title = f"Encounter {ins.model.data.ids[index]}"
+        self.drivers_tab.waterfall.show_patient(title, ins.model.expected_value,
+                                                [(LABELS[f], v, c) for f, v, c in steps], self.dataset.length_unit)
+        self.ctx.audit("view", str(ins.model.data.ids[index]), detail="length-of-stay drivers (waterfall)")
+
+    # export ---------------------------------------------------------------------------------------------------
+    def export_png(self) -> None:
+        name = self.tabs.tabText(self.tabs.currentIndex()).split(" (")[0].lower().replace(" ", "-")
+        path = ask.save_file(self, "Export chart as PNG", f"resources-{name}.png", "PNG images (*.png)")
+        if not path:
+            return
+        if not self.tabs.currentWidget().grab().save(path, "PNG"):
+            self.ctx.show_error(f"Export to {path} failed: the image could not be written. Nothing was changed.")
+            return
+        self.ctx.audit("export", path, detail=f"resources {name} chart (PNG)")
+        self.ctx.notify(f"Saved {path}")
+
+    def export_csv(self) -> None:
+        tab = self.tabs.currentWidget()
+        name = self.tabs.tabText(self.tabs.currentIndex()).split(" (")[0].lower().replace(" ", "-")
+        path = ask.save_file(self, "Export data as CSV", f"resources-{name}.csv", "CSV files (*.csv)")
+        if not path:
+            return
+        written = write_tables(Path(path), tab.export_tables())
+        self.ctx.audit("export", path, detail=f"resources {name} data (CSV): {', '.join(p.name for p in written)}")
+        self.ctx.notify(f"Saved {', '.join(p.name for p in written)}")
+
+    def shutdown(self) -> None:
+        for job in self.jobs.values():
+            job.cancel()
+
+
+def write_tables(path: Path, tables: dict[str, tuple[list[str], list[list]]]) -> list[Path]:
+    """The first table goes to ``path``, the others beside it as ``<stem>-<name>.csv``; empty ones are skipped."""
+    written = []
+    for i, (name, (header, rows)) in enumerate(t for t in tables.items() if t[1][0]):
+        target = path if i == 0 else path.with_name(f"{path.stem}-{name}{path.suffix or '.csv'}")
+        with open(target, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(rows)
+        written.append(target)
+    return written

@@ -1,0 +1,84 @@
+"""Notes: pipeline + classification of a 1,000-word note, SHAP for one label, and the IU corpus labelling rate."""
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SENTENCES = [
+    "There is a moderate left pleural effusion with adjacent compressive atelectasis.",
+    "No pneumothorax is identified.", "The heart size is mildly enlarged.",
+    "Possible early right lower lobe pneumonia cannot be excluded.",
+    "Sternotomy wires and a left chest wall pacemaker are in place.",
+    "History of prior rib fracture on the left.", "No focal consolidation or pulmonary edema.",
+    "Degenerative changes of the thoracic spine.", "Calcified granuloma in the right upper lobe is unchanged.",
+]
+
+
+def thousand_word_note() -> str:
+    body, words, i = [], 0, 0
+    while words < 1000:
+        sentence = SENTENCES[i % len(SENTENCES)]
+        body.append(sentence)
+        words += len(sentence.split())
+        i += 1
+    half = len(body) // 2
+    return ("INDICATION: Shortness of breath and cough.\nCOMPARISON: Prior radiograph.\nFINDINGS: " +
+            " ".join(body[:half]) + "\nIMPRESSION: " + " ".join(body[half:]) + "\n")
+
+
+def _median(fn, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def run(report) -> None:
+    from medstation.core.notes.pipeline import analyze_text
+    from medstation.inference.notes import classifier
+    from medstation.inference.notes.explain import explain
+
+    note = thousand_word_note()
+    model = classifier.load()
+    analyze_text("warm up"), model.predict("warm up")
+    words = len(note.split())
+    pipeline = _median(lambda: analyze_text(note), 5)
+    classify = _median(lambda: model.predict(note), 5)
+    report(f"{words}-word note: pipeline (sections, ConText, rule labels)", pipeline, "s", None, "median of 5")
+    report(f"{words}-word note: classification (14 labels)", classify, "s", None, "median of 5")
+    report(f"{words}-word note: pipeline + classification", pipeline + classify, "s", "< 0.5 s")
+    report_text = ("INDICATION: Cough.\nFINDINGS: There is a moderate left pleural effusion. No pneumothorax. "
+                   "The heart size is normal.\nIMPRESSION: Moderate left pleural effusion.")
+    explain(model, report_text, "pleural effusion", max_evals=600)
+    shap_report = _median(lambda: explain(model, report_text, "pleural effusion", max_evals=600), 3)
+    report("SHAP, one label, a typical report (25 words, 600 evals)", shap_report, "s", "< 3 s", "median of 3")
+    shap_long = _median(lambda: explain(model, note, "pleural effusion", max_evals=600), 1)
+    report(f"SHAP, one label, the {words}-word note (600 evals)", shap_long, "s", "< 3 s")
+    _corpus(report, analyze_text, model)
+
+
+def _corpus(report, analyze_text, model) -> None:
+    from medstation.core.notes.readers import read_openi_xml
+
+    folder = ROOT / ".cache" / "data" / "iu_reports"
+    files = sorted(folder.rglob("*.xml"))
+    if not files:
+        report("IU corpus labelling", 0, "notes/s", None, "skipped: run scripts/fetch_data.py iu_reports")
+        return
+    texts = [read_openi_xml(f).text for f in files]
+    start = time.perf_counter()
+    for text in texts:
+        analyze_text(text)
+    rules = time.perf_counter() - start
+    start = time.perf_counter()
+    model.predict_proba(texts)
+    learned = time.perf_counter() - start
+    report(f"IU corpus ({len(texts)} reports): rule pipeline", len(texts) / rules, "notes/s", None,
+           f"{rules:.1f} s in all")
+    report(f"IU corpus ({len(texts)} reports): classifier (batched)", len(texts) / learned, "notes/s", None,
+           f"{learned:.2f} s in all")
+    report("IU corpus: pipeline + classifier", len(texts) / (rules + learned), "notes/s")

@@ -1,0 +1,91 @@
+"""``medstation resources analyze FILE`` and ``medstation resources generate --out FILE``: the Resources pane,
+headless."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from medstation.commands._util import PrintProgress, print_json
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("resources", help="hospital resources: census, forecasts, length of stay")
+    sub = parser.add_subparsers(dest="resources_command", metavar="ACTION", required=True)
+    analyze = sub.add_parser("analyze", help="import encounters and print KPIs, forecast, backtest and LOS drivers")
+    analyze.add_argument("file", help="CSV, Parquet or FHIR Encounter bundle (JSON)")
+    analyze.add_argument("--json", action="store_true", help="print one JSON document")
+    analyze.add_argument("--horizon", type=int, default=14, help="forecast days, 7 to 14 (default 14)")
+    analyze.add_argument("--folds", type=int, default=4, help="rolling backtest folds (default 4)")
+    analyze.add_argument("--length-unit", choices=("days", "hours", "minutes"),
+                         help="unit of a length column (default: guessed from its name)")
+    analyze.add_argument("--day-origin", help="date of day 1 when the admit column holds day numbers")
+    analyze.set_defaults(func=_analyze)
+    gen = sub.add_parser("generate", help="write the documented sample hospital's encounters (CSV or Parquet)")
+    gen.add_argument("--out", required=True, help="output file (.csv or .parquet)")
+    gen.add_argument("--days", type=int, default=365)
+    gen.add_argument("--seed", type=int, default=7)
+    gen.set_defaults(func=_generate)
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from medstation.core.resources.generate import generate, write
+
+    frame = generate(days=args.days, seed=args.seed)
+    path = write(frame, Path(args.out))
+    print(f"wrote {len(frame):,} unit stays ({frame['encounter_id'].nunique():,} encounters, {args.days} days, "
+          f"seed {args.seed}) to {path}")
+    return 0
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from medstation.core.jobs import JobContext
+    from medstation.inference.resources.report import analyze
+
+    overrides = {k: v for k, v in (("length_unit", args.length_unit), ("day_origin", args.day_origin)) if v}
+    result = analyze(Path(args.file), horizon=args.horizon, folds=args.folds, overrides=overrides,
+                     ctx=JobContext(on_progress=PrintProgress("analyze")))
+    if args.json:
+        print_json(result)
+    else:
+        _print_text(result)
+    return 0
+
+
+def _fmt(value, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _print_text(r: dict) -> None:
+    imp, snap, unit = r["import"], r["snapshot"], r["length_unit"]
+    print(f"{r['source']}: {imp['summary']}")
+    for line, col, reason in imp["problems"][:10]:
+        print(f"  quarantined {imp['line_label']} {line}, {col}: {reason}")
+    print(f"\nSnapshot at {snap['as_of']} ({r['census_kind']} census): {snap['census']} in, "
+          f"occupancy {snap['occupancy'] * 100:.1f}% of {snap['capacity']:.0f} beds, {snap['free_beds']} free, "
+          f"{snap['expected_discharges_24h']:.1f} expected out in 24 h")
+    print(f"{'unit':<24}{'capacity':>9} {'source':<12}{'mean census':>12}{'peak':>6}{'mean LOS':>10}")
+    for u in r["units"]:
+        print(f"{u['unit'][:23]:<24}{u['capacity']:>9} {u['capacity_source']:<12}{u['mean_census']:>12.1f}"
+              f"{u['peak_census']:>6}{_fmt(u['mean_los']):>10}")
+    print(f"\nForecast of daily census, {r['forecast']['horizon']} days (80% / 95% intervals); backtest over "
+          f"{r['forecast']['folds']} rolling folds:")
+    for f in r["forecast"]["units"]:
+        print(f"  {f['unit']}: {f['model']}, backtest MAPE {_fmt(f['mape_model'])}% vs seasonal naive "
+              f"{_fmt(f['mape_naive'])}%, 80% interval held {_fmt((f['coverage80'] or 0) * 100, 0)}% of days")
+        for d in f["forecast"]:
+            print(f"      {d['day']}  {d['mean']:7.1f}  [{d['lower80']:.1f}, {d['upper80']:.1f}]"
+                  f"  [{d['lower95']:.1f}, {d['upper95']:.1f}]")
+    los = r["los_model"]
+    if los.get("error"):
+        print(f"\nLength-of-stay model: {los['error']}")
+        return
+    print(f"\nLength-of-stay model (trained on this file's {los['train']:,} encounters, {los['test']:,} held out): "
+          f"MAE {los['mae']:.2f} {unit}, RMSE {los['rmse']:.2f} {unit} (baselines: median MAE "
+          f"{los['baseline_mae']:.2f}, mean RMSE {los['baseline_rmse']:.2f})")
+    print("Top drivers (mean |SHAP|, " + unit + "): " +
+          ", ".join(f"{d['label']} {d['mean_abs_shap']:.2f}" for d in los["drivers"][:6]))
+    print("Clusters by bed use:")
+    for c in los["clusters"]:
+        print(f"  {c['size']:>7,} patients ({c['share'] * 100:4.1f}%), mean LOS {c['mean_los']:.1f} {unit}, "
+              f"{c['bed_day_share'] * 100:4.1f}% of bed {unit}; mostly {c['typical_unit']}, {c['typical_admission']}"
+              + (f", mean age {c['mean_age']:.0f}" if c["mean_age"] is not None else ""))

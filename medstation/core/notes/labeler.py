@@ -1,0 +1,73 @@
+"""A CheXpert-style rule-based labeler over the pipeline's concepts: each observation is present, uncertain,
+absent or not mentioned in the report.
+
+Only what the report finds counts: concepts in the findings, impression and untitled text (not the indication or
+history, where "rule out pneumonia" is a question, not a finding). Per observation, a present mention wins over an
+uncertain one, which wins over a negated one; historical, family and hypothetical mentions do not assert a current
+finding. Normal-anatomy statements ("heart size is normal", "lungs are clear") count as negations of what they
+rule out. "No finding" is present when no pathology (support devices aside) is present or uncertain.
+"""
+from __future__ import annotations
+
+import re
+
+from medstation.core.notes.lexicon import OBSERVATIONS
+from medstation.core.notes.model import Analysis
+
+PRESENT, UNCERTAIN, ABSENT, UNMENTIONED = "present", "uncertain", "absent", ""
+STATES = (PRESENT, UNCERTAIN, ABSENT)
+FINDING_SECTIONS = {"findings", "impression", "unknown"}
+_RANK = {PRESENT: 3, UNCERTAIN: 2, ABSENT: 1, UNMENTIONED: 0}
+
+# statements of normal anatomy -> observations they rule out
+NORMAL_STATEMENTS: list[tuple[re.Pattern, tuple[str, ...]]] = [
+    (re.compile(r"\b(heart|cardiac)( size| silhouette)?( and [a-z ]{0,30})?\s+(is |are )?(within normal limits|"
+                r"normal|unremarkable|stable|top normal|upper limits of normal)", re.I),
+     ("cardiomegaly",)),
+    (re.compile(r"\bnormal (heart size|heart|cardiac size|cardiac silhouette|cardiomediastinal silhouette|"
+                r"cardiomediastinal contours?)", re.I), ("cardiomegaly", "enlarged cardiomediastinum")),
+    (re.compile(r"\b(cardiomediastinal|mediastinal)( and hilar)? (silhouette|contours?)( and [a-z ]{0,30})?\s+"
+                r"(is |are )?(within normal limits|normal|unremarkable|stable)", re.I),
+     ("cardiomegaly", "enlarged cardiomediastinum")),
+    (re.compile(r"\blungs? (are |is )?(clear|well expanded and clear|hyperexpanded and clear)", re.I),
+     ("lung opacity", "consolidation", "edema", "pneumonia", "atelectasis")),
+    (re.compile(r"\bno (acute )?(cardiopulmonary|pulmonary|cardiothoracic) (abnormality|disease|process)", re.I),
+     ("lung opacity", "consolidation", "edema", "pneumonia", "atelectasis", "pneumothorax", "pleural effusion")),
+]
+
+
+def _merge(labels: dict[str, str], observation: str, state: str) -> None:
+    if _RANK[state] > _RANK[labels.get(observation, UNMENTIONED)]:
+        labels[observation] = state
+
+
+def _state(concept) -> str | None:
+    if concept.negated:
+        return ABSENT
+    if concept.family or concept.hypothetical or concept.historical:
+        return None
+    return UNCERTAIN if concept.uncertain else PRESENT
+
+
+def label_concepts(analysis: Analysis) -> dict[str, str]:
+    """Observation -> present / uncertain / absent / "" (not mentioned), for every CheXpert observation."""
+    labels = {obs: UNMENTIONED for obs in OBSERVATIONS}
+    for concept in analysis.concepts:
+        if concept.category in labels and concept.section in FINDING_SECTIONS:
+            state = _state(concept)
+            if state:
+                _merge(labels, concept.category, state)
+    text = "\n".join(analysis.text[s.start:s.end] for s in analysis.sections if s.name in FINDING_SECTIONS)
+    for pattern, observations in NORMAL_STATEMENTS:
+        if pattern.search(text):
+            for obs in observations:
+                _merge(labels, obs, ABSENT)
+    pathology = [o for o in OBSERVATIONS if o not in ("no finding", "support devices")]
+    abnormal = any(labels[o] in (PRESENT, UNCERTAIN) for o in pathology)
+    labels["no finding"] = ABSENT if abnormal else PRESENT
+    return labels
+
+
+def training_target(state: str) -> str:
+    """The three classes the learned classifier predicts: a not-mentioned observation is absent."""
+    return state if state in (PRESENT, UNCERTAIN) else ABSENT

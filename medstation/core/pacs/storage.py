@@ -1,0 +1,164 @@
+"""Where retrieved instances land: one file per SOP instance, written atomically, under the data folder.
+
+``InstanceWriter`` is the C-STORE handler for C-GET (instances arrive on MedStation's own association) and for
+the Storage SCP that MedStation runs while a C-MOVE lasts. Each instance is written byte for byte as it arrived
+(file meta + dataset), to ``<data>/pacs/<StudyUID>/<SeriesUID>/<SOPInstanceUID>.dcm``, so a dropped association
+never leaves a half-written file and a second retrieve of the same study replaces rather than duplicates.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from medstation.core import atomic, paths
+from medstation.core.errors import MedStationError
+
+log = logging.getLogger(__name__)
+
+STATUS_SUCCESS = 0x0000
+STATUS_OUT_OF_RESOURCES = 0xA700
+STATUS_CANNOT_UNDERSTAND = 0xC210
+
+
+def retrieve_root() -> Path:
+    """The folder under the data dir that holds every retrieved study."""
+    root = paths.data_dir() / "pacs"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def _safe(uid: str, fallback: str) -> str:
+    cleaned = re.sub(r"[^0-9A-Za-z.]", "_", (uid or "").strip())[:64]
+    return cleaned or fallback
+
+
+class InstanceWriter:
+    """Counts and stores instances as they arrive (called from pynetdicom's threads)."""
+
+    def __init__(self, root: Path | None = None):
+        self.root = Path(root) if root else retrieve_root()
+        self.files: list[Path] = []
+        self.failures: list[str] = []
+        self._lock = threading.Lock()
+
+    @property
+    def received(self) -> int:
+        with self._lock:
+            return len(self.files)
+
+    def target(self, ds, sop_uid: str) -> Path:
+        study = _safe(str(ds.get("StudyInstanceUID", "")), "unknown-study")
+        series = _safe(str(ds.get("SeriesInstanceUID", "")), "unknown-series")
+        return self.root / study / series / f"{_safe(sop_uid, 'instance')}.dcm"
+
+    def handle_store(self, event) -> int:
+        """pynetdicom EVT_C_STORE handler: write the instance, answer the peer with a status."""
+        sop_uid = str(event.request.AffectedSOPInstanceUID or "")
+        try:
+            ds = event.dataset
+            path = self.target(ds, sop_uid or str(ds.get("SOPInstanceUID", "")))
+            atomic.write_bytes(path, event.encoded_dataset())
+        except OSError as exc:
+            with self._lock:
+                self.failures.append(f"{sop_uid}: could not be written ({exc})")
+            log.error("could not store instance %s: %s", sop_uid, exc)
+            return STATUS_OUT_OF_RESOURCES
+        except Exception as exc:  # an undecodable dataset must not kill the association
+            with self._lock:
+                self.failures.append(f"{sop_uid}: could not be read ({exc})")
+            log.error("could not decode instance %s: %s", sop_uid, exc)
+            return STATUS_CANNOT_UNDERSTAND
+        self.add(path)
+        return STATUS_SUCCESS
+
+    def add(self, path: Path) -> None:
+        """Count a file written for this transfer (thread-safe)."""
+        with self._lock:
+            self.files.append(path)
+
+    def folders(self) -> list[Path]:
+        """The series folders that received instances, in arrival order."""
+        with self._lock:
+            return list(dict.fromkeys(p.parent for p in self.files))
+
+
+def storage_contexts():
+    """Presentation contexts a Storage SCP offers: every storage SOP class, every transfer syntax we decode."""
+    from pynetdicom import AllStoragePresentationContexts
+    from pynetdicom.presentation import build_context
+
+    syntaxes = transfer_syntaxes()
+    return [build_context(cx.abstract_syntax, syntaxes) for cx in AllStoragePresentationContexts]
+
+
+def transfer_syntaxes() -> list[str]:
+    """Uncompressed first (what every PACS can send), then the compressed syntaxes pydicom's handlers decode."""
+    from pydicom import uid
+
+    return [uid.ExplicitVRLittleEndian, uid.ImplicitVRLittleEndian, uid.DeflatedExplicitVRLittleEndian,
+            uid.ExplicitVRBigEndian, uid.JPEGBaseline8Bit, uid.JPEGExtended12Bit, uid.JPEGLossless,
+            uid.JPEGLosslessSV1, uid.JPEGLSLossless, uid.JPEGLSNearLossless, uid.JPEG2000Lossless, uid.JPEG2000,
+            uid.RLELossless]
+
+
+# Image storage classes offered for C-GET once per transfer syntax family: a PACS that cannot transcode (Orthanc
+# cannot during C-GET) sends each instance only on a context whose transfer syntax matches how it was stored.
+GET_IMAGE_CLASSES = (
+    "CTImageStorage", "EnhancedCTImageStorage", "MRImageStorage", "EnhancedMRImageStorage",
+    "ComputedRadiographyImageStorage", "DigitalXRayImageStorageForPresentation",
+    "DigitalXRayImageStorageForProcessing", "DigitalMammographyXRayImageStorageForPresentation",
+    "UltrasoundImageStorage", "UltrasoundMultiFrameImageStorage", "SecondaryCaptureImageStorage",
+    "XRayAngiographicImageStorage", "NuclearMedicineImageStorage", "PositronEmissionTomographyImageStorage",
+    "XRayRadiofluoroscopicImageStorage")
+# Everything else MedStation reads or writes (results, documents, RT), offered uncompressed only.
+GET_OTHER_CLASSES = (
+    "BasicTextSRStorage", "EnhancedSRStorage", "ComprehensiveSRStorage", "Comprehensive3DSRStorage",
+    "KeyObjectSelectionDocumentStorage", "XRayRadiationDoseSRStorage", "EncapsulatedPDFStorage",
+    "SegmentationStorage", "RTStructureSetStorage", "RTDoseStorage", "RTPlanStorage", "RTImageStorage",
+    "GrayscaleSoftcopyPresentationStateStorage", "MultiFrameGrayscaleByteSecondaryCaptureImageStorage",
+    "MultiFrameGrayscaleWordSecondaryCaptureImageStorage", "MultiFrameTrueColorSecondaryCaptureImageStorage",
+    "MultiFrameSingleBitSecondaryCaptureImageStorage", "DigitalMammographyXRayImageStorageForProcessing",
+    "EnhancedXAImageStorage", "VLPhotographicImageStorage", "ParametricMapStorage")
+
+
+def get_contexts():
+    """Storage contexts requested (as SCP) for a C-GET: at most 127, leaving room for the Get model."""
+    from pydicom import uid
+    from pynetdicom import sop_class
+    from pynetdicom.presentation import build_context
+
+    plain = [uid.ExplicitVRLittleEndian, uid.ImplicitVRLittleEndian]
+    families = [plain, [uid.JPEGBaseline8Bit], [uid.JPEGLosslessSV1], [uid.JPEG2000Lossless], [uid.JPEG2000],
+                [uid.JPEGLSLossless], [uid.RLELossless]]
+    contexts = [build_context(getattr(sop_class, name), family)
+                for name in GET_IMAGE_CLASSES for family in families]
+    contexts += [build_context(getattr(sop_class, name), plain) for name in GET_OTHER_CLASSES]
+    return contexts
+
+
+@contextmanager
+def storage_scp(local, writer: InstanceWriter) -> Iterator[object]:
+    """Run MedStation's Storage SCP on ``local.bind:local.port`` while the block lasts (for a C-MOVE)."""
+    from pynetdicom import AE, evt
+
+    from medstation.core.pacs.association import no_delay
+
+    ae = AE(ae_title=local.ae_title)
+    ae.supported_contexts = storage_contexts()
+    ae.maximum_associations = 4
+    try:
+        server = ae.start_server((local.bind, int(local.port)), block=False,
+                                 evt_handlers=[(evt.EVT_C_STORE, writer.handle_store), (evt.EVT_CONN_OPEN, no_delay)])
+    except OSError as exc:
+        reason = "the port is in use by another program" if getattr(exc, "errno", None) == 98 else str(exc)
+        raise MedStationError(f"MedStation could not listen on {local.bind}:{local.port} for the C-MOVE "
+                              f"transfer: {reason}; choose another local port in PACS Nodes",
+                              kept="nothing was requested from the PACS") from exc
+    try:
+        yield server
+    finally:
+        server.shutdown()

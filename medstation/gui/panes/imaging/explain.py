@@ -1,0 +1,253 @@
+"""The "why" panel of the Imaging pane: run a model on the series on screen, plot its per-slice scores, and show
+the Grad-CAM / Grad-CAM++ heat map of a slice over the image with the label, probability, method, target layer and
+the model's name, version and card.
+
+Scoring and explaining run as background jobs (ctx.jobs); results for a series that is no longer on screen are
+dropped. Clicking the score plot jumps the viewer to that slice and explains it.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget)
+
+from medstation.gui.theme import plot_colours
+from medstation.inference import matching
+from medstation.inference.explain import METHODS
+
+
+def _score_work(name: str, preference: str, volume, ctx):
+    from medstation.inference import bundles, device, registry, service
+
+    model = bundles.load(registry.find(name), device.current(preference))
+    return model, service.score_series(model, volume, ctx)
+
+
+def _explain_work(model, volume, z: int, method: str, class_index: int, ctx):
+    from medstation.inference import service
+
+    ctx.progress(0, 1, f"{METHODS[method]} of slice {z + 1}")
+    return service.explain_slice(model, volume, z, method, class_index)
+
+
+class SliceScorePlot(pg.PlotWidget):
+    """Per-slice probability of the model's positive label; a click asks for that slice."""
+
+    slice_clicked = Signal(int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        colours = plot_colours()
+        self.setBackground(colours["background"])
+        self.setMinimumHeight(150)
+        self.setLabel("bottom", "slice")
+        self.setLabel("left", "probability")
+        self.setYRange(0, 1.02, padding=0)
+        self.setMouseEnabled(x=False, y=False)
+        self.curve = self.plot([], [], pen=pg.mkPen(colours["accent"], width=2),
+                               symbol="o", symbolSize=5, symbolBrush=colours["accent"])
+        self.threshold = pg.InfiniteLine(0.5, angle=0, pen=pg.mkPen(colours["warning"], style=Qt.DashLine))
+        self.cursor = pg.InfiniteLine(1, angle=90, pen=pg.mkPen(colours["foreground"]))
+        self.addItem(self.threshold)
+        self.addItem(self.cursor)
+        self.scene().sigMouseClicked.connect(self._clicked)
+        self.scores = np.zeros(0)
+
+    def set_scores(self, scores: np.ndarray, threshold: float) -> None:
+        self.scores = np.asarray(scores, dtype=float)
+        self.curve.setData(np.arange(1, len(scores) + 1), self.scores)
+        self.threshold.setValue(threshold)
+        self.setXRange(0.5, max(len(scores), 1) + 0.5, padding=0)
+
+    def set_cursor(self, z: int) -> None:
+        self.cursor.setValue(z + 1)
+
+    def _clicked(self, event) -> None:
+        if not len(self.scores):
+            return
+        x = self.plotItem.vb.mapSceneToView(event.scenePos()).x()
+        self.slice_clicked.emit(int(np.clip(round(x) - 1, 0, len(self.scores) - 1)))
+
+
+class ExplainPanel(QWidget):
+    """Models for the series on screen, their per-slice scores, and why a slice scored as it did."""
+
+    scored = Signal(object)  # service.SeriesScores
+    explained = Signal(object)  # explain.Explanation
+
+    def __init__(self, ctx, pane, parent=None):
+        super().__init__(parent)
+        self.ctx, self.pane = ctx, pane
+        self.volume = None
+        self.model = None
+        self.result = None
+        self.explanation = None
+        self._jobs = []
+        self._build()
+        pane.volume_loaded.connect(self.set_volume)
+        pane.viewer.index_changed.connect(self.plot.set_cursor)
+        self.plot.slice_clicked.connect(self.show_slice)
+
+    def _build(self) -> None:
+        self.models = QComboBox()
+        self.method = QComboBox()
+        for key, title in METHODS.items():
+            self.method.addItem(title, key)
+        self.target = QComboBox()
+        self.run_button = QPushButton("Analyse series")
+        self.run_button.clicked.connect(self.analyse)
+        self.explain_button = QPushButton("Explain this slice")
+        self.explain_button.clicked.connect(lambda: self.show_slice(self.pane.current_index(), jump=False))
+        self.status = QLabel("Open a series to see which models fit it.")
+        self.status.setWordWrap(True)
+        self.plot = SliceScorePlot()
+        self.why = {key: QLabel("-") for key in ("label", "probability", "method", "layer", "model")}
+        form = QFormLayout()
+        form.addRow("Model", self.models)
+        form.addRow("Explain with", self.method)
+        form.addRow("Class", self.target)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.explain_button)
+        why = QFormLayout()
+        for key, title in (("label", "Label"), ("probability", "Probability"), ("method", "Method"),
+                           ("layer", "Target layer"), ("model", "Model")):
+            self.why[key].setTextInteractionFlags(Qt.TextSelectableByMouse)
+            why.addRow(title, self.why[key])
+        self.card_link = QLabel()
+        self.card_link.linkActivated.connect(self.open_card)
+        self.notice = QLabel()
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet("font-weight: bold")
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status)
+        layout.addWidget(self.plot, 1)
+        layout.addLayout(why)
+        layout.addWidget(self.card_link)
+        layout.addWidget(self.notice)
+        self.models.currentIndexChanged.connect(self._model_changed)
+        self._enable(False)
+
+    def _enable(self, on: bool) -> None:
+        for widget in (self.run_button, self.explain_button, self.models, self.method, self.target):
+            widget.setEnabled(on)
+
+    # the series on screen ------------------------------------------------------------------------------------
+    def set_volume(self, volume) -> None:
+        self.volume, self.model, self.result, self.explanation = volume, None, None, None
+        for job in self._jobs:
+            job.cancel()
+        self._jobs = []
+        self.plot.set_scores(np.zeros(0), 0.5)
+        self._clear_why()
+        self.models.clear()
+        matches = matching.rank(volume, None) if volume is not None else []
+        for fit in matches:
+            self.models.addItem(f"{fit.bundle.name} {fit.bundle.version}", fit.bundle.name)
+            self.models.setItemData(self.models.count() - 1, fit.reason, Qt.ToolTipRole)
+        self._enable(bool(matches))
+        if volume is None:
+            self.status.setText("Open a series to see which models fit it.")
+        elif not matches:
+            self.status.setText(f"No installed model takes this {volume.modality or 'series'}; Tools > Models "
+                                "lists what is installed.")
+        else:
+            self.status.setText(f"{len(matches)} model(s) fit this series. Analyse it to score every slice.")
+        self._model_changed()
+
+    def _model_changed(self) -> None:
+        from medstation.inference import registry
+
+        self.target.clear()
+        name = self.models.currentData()
+        if not name:
+            return
+        bundle = registry.find(name)
+        for i, label in enumerate(bundle.labels):
+            self.target.addItem(label, i)
+        positive = bundle.ms.get("positive_label")
+        if positive in bundle.labels:
+            self.target.setCurrentIndex(bundle.labels.index(positive))
+        self.card_link.setText(f'<a href="{name}">Model card of {name} {bundle.version}...</a>')
+        self.notice.setText(f"{name} is a demonstration model, not for clinical use."
+                            if bundle.ms.get("demonstration") else str(bundle.metadata.get("intended_use", "")))
+
+    # scoring ---------------------------------------------------------------------------------------------------
+    def analyse(self) -> None:
+        name = self.models.currentData()
+        if self.volume is None or not name:
+            return
+        volume = self.volume
+        self.status.setText(f"Scoring {volume.shape[0]} slice(s) with {name}...")
+        self.run_button.setEnabled(False)
+        job = self.ctx.jobs.submit(f"Scoring series with {name}", _score_work, name,
+                                   self.ctx.settings.get("device", "auto"), volume,
+                                   on_result=lambda out, v=volume: self._scored(v, out),
+                                   on_error=self._failed, kept="the images on screen are unchanged")
+        self._jobs.append(job)
+
+    def _scored(self, volume, out) -> None:
+        self.run_button.setEnabled(True)
+        if volume is not self.volume:
+            return
+        self.model, self.result = out
+        scores = np.array([s.score for s in self.result.scores])
+        self.plot.set_scores(scores, self.result.threshold)
+        self.plot.set_cursor(self.pane.current_index())
+        best = self.result.best
+        flagged = len(self.result.flagged())
+        self.status.setText(f"{flagged} of {len(scores)} slice(s) at or above {self.result.threshold:g} for "
+                            f"'{self.result.positive_label}'; highest {best.score:.3f} at slice {best.index + 1}. "
+                            "Click the plot to see a slice and why.")
+        self.scored.emit(self.result)
+        self.explain(best.index)
+
+    def _failed(self, text: str) -> None:
+        self.run_button.setEnabled(True)
+        self.status.setText(text)
+        self.ctx.show_error(text)
+
+    # explaining ------------------------------------------------------------------------------------------------
+    def show_slice(self, z: int, jump: bool = True) -> None:
+        if jump:
+            self.pane.viewer.set_index(z)
+        self.explain(z)
+
+    def explain(self, z: int) -> None:
+        if self.volume is None:
+            return
+        if self.model is None:
+            self.analyse()
+            return
+        volume, method = self.volume, self.method.currentData()
+        class_index = self.target.currentData()
+        job = self.ctx.jobs.submit(f"{METHODS[method]} of slice {z + 1}", _explain_work, self.model, volume, z,
+                                   method, class_index if class_index is not None else self.model.positive_index,
+                                   on_result=lambda why, v=volume: self._explained(v, why),
+                                   on_error=self._failed, kept="the scores and images are unchanged")
+        self._jobs.append(job)
+
+    def _explained(self, volume, why) -> None:
+        if volume is not self.volume:
+            return
+        self.explanation = why
+        self.pane.viewer.clear_heatmaps()
+        self.pane.viewer.set_heatmap(why.index, why.heatmap)
+        self.why["label"].setText(f"{why.label} (slice {why.index + 1})")
+        self.why["probability"].setText(f"{why.probability:.3f}")
+        self.why["method"].setText(why.method_title)
+        self.why["layer"].setText(why.target_layer)
+        self.why["model"].setText(f"{why.model} {why.version}  (sha256 {why.sha256[:12]}...)")
+        self.explained.emit(why)
+
+    def _clear_why(self) -> None:
+        for label in self.why.values():
+            label.setText("-")
+
+    def open_card(self, name: str) -> None:
+        window = self.window()
+        if hasattr(window, "show_models"):
+            window.show_models(select=name)

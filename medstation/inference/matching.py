@@ -1,0 +1,46 @@
+"""Which installed models fit a series: each bundle answers with a confidence, as Slicer's DICOM plugins do.
+
+Only metadata is read here (no torch), so the viewer can offer the fitting models the moment a series opens.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from medstation.inference import registry
+
+
+@dataclass(frozen=True)
+class Match:
+    bundle: registry.Bundle
+    confidence: float  # 0 = cannot run on this series, 1 = exactly what the model was built for
+    reason: str
+
+
+def match(bundle: registry.Bundle, volume) -> Match:
+    """How well ``bundle`` fits ``volume`` (a medstation.core.imaging.model.Volume), with the reason in words."""
+    if bundle.pane != "imaging":
+        return Match(bundle, 0.0, f"{bundle.name} is a {bundle.pane} model")
+    if volume.is_color:
+        return Match(bundle, 0.0, f"{bundle.name} takes greyscale slices; this series is colour")
+    wanted = [m.upper() for m in bundle.modalities]
+    modality = (volume.modality or "").upper()
+    rows, cols = volume.shape[1], volume.shape[2]
+    if min(rows, cols) < 32:
+        return Match(bundle, 0.0, f"slices of {rows}x{cols} pixels are too small for {bundle.name}")
+    if wanted and modality and modality not in wanted:
+        return Match(bundle, 0.0, f"{bundle.name} takes {'/'.join(wanted)}; this series is {modality}")
+    if wanted and not modality:
+        return Match(bundle, 0.3, f"the series names no modality; {bundle.name} expects {'/'.join(wanted)}")
+    confidence = 1.0
+    reason = f"{bundle.name} takes {'/'.join(wanted) or 'any modality'} slices"
+    if modality == "CT" and volume.units and volume.units != "HU":
+        confidence, reason = 0.5, f"{reason}; pixel values are not in HU"
+    return Match(bundle, confidence, reason)
+
+
+def rank(volume, bundles: list[registry.Bundle] | None = None) -> list[Match]:
+    """Models that can run on ``volume``, best first (confidence above zero only)."""
+    if bundles is None:
+        bundles, _errors = registry.discover()
+    matches = [match(b, volume) for b in bundles]
+    return sorted((m for m in matches if m.confidence > 0), key=lambda m: (-m.confidence, m.bundle.name))

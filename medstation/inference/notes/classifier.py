@@ -1,0 +1,171 @@
+"""The learned findings classifier: TF-IDF weighted, hashed word 1-3-grams and one multinomial logistic regression per CheXpert-style
+observation, predicting present / uncertain / absent with probabilities.
+
+Weights are a skops file in a model bundle (``models/notes_findings``); the sha256 pinned in the bundle metadata is
+checked before loading, and only the scikit-learn and numpy types this model is made of are trusted by skops.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+MODEL_NAME = "notes_findings"
+STATES = ("present", "uncertain", "absent")
+TOKEN_PATTERN = r"(?u)\b[a-zA-Z][a-zA-Z_\-]+\b|\b\d+\b"
+# negation scope marking (NegEx-style): words after a cue, up to the end of the clause, become "neg_<word>"
+_NEG_CUE = re.compile(r"\b(no|not|without|negative for|free of|clear of|absence of|resolved|resolution of|"
+                      r"rather than|no evidence of|no signs? of|never)\b", re.I)
+_CLAUSE_END = re.compile(r"[.;:!?\n]|\b(but|however|although|except|which|though|while|with the exception of)\b",
+                         re.I)
+_WORD = re.compile(r"[A-Za-z][A-Za-z\-]*")
+_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.sparse", "builtins.", "collections.", "re.")
+_CACHE: dict[str, "FindingsClassifier"] = {}
+_LOCK = threading.Lock()
+
+
+@dataclass
+class LabelPrediction:
+    label: str
+    state: str
+    probabilities: dict[str, float]
+
+    @property
+    def p_present(self) -> float:
+        return self.probabilities["present"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "state": self.state,
+                "probabilities": {k: round(v, 4) for k, v in self.probabilities.items()}}
+
+
+HASH_FEATURES = 2 ** 14
+
+
+def build_vectorizer():
+    """Hashed word 1-3-grams with TF-IDF weights: the bundle stores no vocabulary, so no report text."""
+    from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+    from sklearn.pipeline import Pipeline
+
+    hashing = HashingVectorizer(lowercase=True, token_pattern=TOKEN_PATTERN, ngram_range=(1, 3),
+                                n_features=HASH_FEATURES, alternate_sign=False, norm=None, dtype="float32")
+    return Pipeline([("hash", hashing), ("tfidf", TfidfTransformer(sublinear_tf=True))])
+
+
+def class_weights(targets: Sequence[str], cap: float) -> dict[str, float]:
+    """Balanced class weights, capped so a handful of 'uncertain' reports cannot dominate a label."""
+    counts = {cls: targets.count(cls) for cls in set(targets)}
+    return {cls: min(cap, len(targets) / (len(counts) * n)) for cls, n in counts.items()}
+
+
+def fit_label_model(features, targets: Sequence[str], c: float, weight_cap: float = 10.0):
+    """One observation's model; a state never seen in training gets probability 0."""
+    from sklearn.linear_model import LogisticRegression
+
+    targets = list(targets)
+    model = LogisticRegression(C=c, max_iter=2000, class_weight=class_weights(targets, weight_cap))
+    if len(set(targets)) < 2:  # every training report agrees; keep a constant model
+        from sklearn.dummy import DummyClassifier
+        model = DummyClassifier(strategy="prior")
+    model.fit(features, targets)
+    if hasattr(model, "coef_"):  # float32 weights keep the bundle small; predictions agree to 1e-6
+        model.coef_ = model.coef_.astype("float32")
+        model.intercept_ = model.intercept_.astype("float32")
+    return model
+
+
+def mark_negation(text: str) -> str:
+    """The text with every word inside a negation scope prefixed by ``neg_`` ("no focal consolidation" ->
+    "no neg_focal neg_consolidation"), so a bag of n-grams can tell a negated finding from an asserted one."""
+    out, pos = [], 0
+    for cue in _NEG_CUE.finditer(text):
+        if cue.start() < pos:
+            continue
+        end_match = _CLAUSE_END.search(text, cue.end())
+        end = end_match.start() if end_match else len(text)
+        out.append(text[pos:cue.end()])
+        out.append(_WORD.sub(lambda m: "neg_" + m.group(0), text[cue.end():end]))
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+class FindingsClassifier:
+    """Wraps the fitted vectorizer and per-label models; thread-safe for prediction."""
+
+    def __init__(self, vectorizer, models: dict[str, Any], name: str = MODEL_NAME, version: str = "dev"):
+        self.vectorizer = vectorizer
+        self.models = models
+        self.labels = list(models)
+        self.name, self.version = name, version
+
+    # prediction -----------------------------------------------------------------------------------------
+    def transform(self, texts: Sequence[str]):
+        return self.vectorizer.transform([mark_negation(t) for t in texts])
+
+    def _probabilities(self, model, features):
+        import numpy as np
+
+        raw = model.predict_proba(features)
+        out = np.zeros((features.shape[0], len(STATES)), dtype=float)
+        for j, cls in enumerate(model.classes_):
+            out[:, STATES.index(cls)] = raw[:, j]
+        return out
+
+    def predict_proba(self, texts: Sequence[str]):
+        """Array [n_texts, n_labels, 3] of P(present), P(uncertain), P(absent)."""
+        import numpy as np
+
+        features = self.transform(texts)
+        return np.stack([self._probabilities(self.models[label], features) for label in self.labels], axis=1)
+
+    def present_proba(self, texts: Sequence[str], label: str):
+        """P(label present) for each text: the function SHAP explains."""
+        return self._probabilities(self.models[label], self.transform(texts))[:, 0]
+
+    def predict(self, text: str) -> list[LabelPrediction]:
+        probs = self.predict_proba([text])[0]
+        out = []
+        for label, row in zip(self.labels, probs):
+            p = {state: float(v) for state, v in zip(STATES, row)}
+            out.append(LabelPrediction(label, max(p, key=p.get), p))
+        return out
+
+    # persistence ----------------------------------------------------------------------------------------
+    def save(self, path: Path) -> None:
+        import skops.io as sio
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sio.dump({"vectorizer": self.vectorizer, "models": self.models}, path)
+
+    @classmethod
+    def load_file(cls, path: Path, name: str = MODEL_NAME, version: str = "dev") -> "FindingsClassifier":
+        import skops.io as sio
+
+        untrusted = sio.get_untrusted_types(file=path)
+        unexpected = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
+        if unexpected:
+            from medstation.core.errors import MedStationError
+            raise MedStationError(f"{path}: the model file holds types MedStation does not trust "
+                                  f"({', '.join(unexpected[:5])}); it was not loaded")
+        state = sio.load(path, trusted=untrusted)
+        return cls(state["vectorizer"], state["models"], name, version)
+
+
+def load(extra_dirs: Sequence[Path] = ()) -> FindingsClassifier:
+    """The installed findings classifier, verified against its pinned sha256 (cached after the first load)."""
+    from medstation.core.errors import MedStationError
+    from medstation.inference import registry
+
+    with _LOCK:
+        try:
+            bundle = registry.find(MODEL_NAME, extra_dirs)
+            key = f"{bundle.root}:{bundle.verify()}"
+        except registry.BundleError as exc:
+            raise MedStationError(f"the findings classifier cannot be used: {exc}",
+                                  kept="sections and concepts are still shown") from exc
+        if key not in _CACHE:
+            _CACHE[key] = FindingsClassifier.load_file(bundle.weights_path, bundle.name, bundle.version)
+        return _CACHE[key]

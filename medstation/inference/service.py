@@ -1,0 +1,67 @@
+"""What the viewer and ``medstation infer`` both do: score a series, explain slices, and audit each inference."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from medstation.core import audit
+from medstation.core.jobs import JobContext, null_context
+from medstation.inference import explain as explainers
+from medstation.inference.bundles import LoadedModel
+from medstation.inference.predictor import SlicePredictor, SliceScore
+
+
+@dataclass
+class SeriesScores:
+    model: dict[str, str]  # name, version, sha256
+    device: str
+    series_uid: str
+    scores: list[SliceScore] = field(default_factory=list)
+    threshold: float = 0.5
+    positive_label: str = ""
+
+    @property
+    def best(self) -> SliceScore | None:
+        return max(self.scores, key=lambda s: s.score) if self.scores else None
+
+    def flagged(self) -> list[SliceScore]:
+        return [s for s in self.scores if s.score >= self.threshold]
+
+    def top(self, count: int) -> list[SliceScore]:
+        """The ``count`` highest-scoring slices above the threshold, or the single best when none is."""
+        ranked = sorted(self.flagged(), key=lambda s: -s.score)[:max(1, count)]
+        return ranked or ([self.best] if self.best else [])
+
+
+def notice(model: LoadedModel) -> str:
+    """The sentence shown with every result of a demonstration model (CLI, why panel, exports)."""
+    if model.bundle.ms.get("demonstration"):
+        return f"{model.name} is a demonstration model, not for clinical use."
+    return str(model.bundle.metadata.get("intended_use", ""))
+
+
+def series_name(volume) -> str:
+    return volume.series_uid or (volume.files[0] if volume.files else "unsaved series")
+
+
+def score_series(model: LoadedModel, volume, ctx: JobContext | None = None,
+                 batch_size: int | None = None) -> SeriesScores:
+    """Score every slice of ``volume`` (cached, batched, cancellable) and record the inference in the audit log."""
+    ctx = ctx or null_context()
+    scores = SlicePredictor(model, batch_size=batch_size).predict(volume, ctx=ctx)
+    result = SeriesScores(model.identity(), model.device.label(), volume.series_uid, scores, model.threshold,
+                          model.labels[model.positive_index])
+    best = result.best
+    audit.record("infer", series_name(volume), model=model.name, model_version=model.version,
+                 detail=f"{len(scores)} slice(s) scored on {model.device.label()}; "
+                        f"highest {result.positive_label} {best.score:.3f} at slice {best.index + 1}" if best else "")
+    return result
+
+
+def explain_slice(model: LoadedModel, volume, z: int, method: str = "gradcam",
+                  class_index: int | None = None) -> explainers.Explanation:
+    """Heat map for slice ``z``; audited as an inference (the model ran on the slice to explain it)."""
+    result = explainers.explain_slice(model, volume, z, method, class_index)
+    audit.record("infer", series_name(volume), model=model.name, model_version=model.version,
+                 detail=f"{result.method_title} of slice {z + 1} for '{result.label}' "
+                        f"(p={result.probability:.3f}, layer {result.target_layer})")
+    return result

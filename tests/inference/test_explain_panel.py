@@ -1,0 +1,75 @@
+"""The "why" panel in the real main window: a real CT series, scored in the background, its heat map over the
+lesion slice, and the score plot that jumps to a slice when clicked."""
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+
+from medstation.gui.panes.imaging.explain import ExplainPanel
+from tests.inference.helpers import held_out_examples, lung2_hu, write_ct_series
+
+pytestmark = pytest.mark.gui
+LESION_AT = 2
+
+
+@pytest.fixture
+def ct_series(tmp_path):
+    _z, with_lesion, mask, lesion = held_out_examples(1, seed=31)[0]
+    volume = lung2_hu()
+    write_ct_series(tmp_path / "ct", [volume[34], volume[38], with_lesion, volume[46]])
+    return tmp_path / "ct", mask, lesion
+
+
+@pytest.fixture
+def panel(main_window, qtbot, ct_series):
+    pane = main_window.show_pane("imaging")
+    panel = ExplainPanel(pane.ctx, pane)
+    pane.add_side_panel("Why", panel)
+    with qtbot.waitSignal(pane.volume_loaded, timeout=60000):
+        main_window.open_paths([ct_series[0]])
+    return panel
+
+
+def click_plot_at(qtbot, plot, slice_number):
+    scene_pos = plot.plotItem.vb.mapViewToScene(QPointF(slice_number, 0.5))
+    qtbot.mouseClick(plot.viewport(), Qt.LeftButton, pos=plot.mapFromScene(scene_pos))
+
+
+def test_analysing_a_series_draws_scores_and_the_heat_map_on_the_lesion(panel, qtbot, ct_series):
+    _folder, mask, lesion = ct_series
+    assert panel.models.currentData() == "lesion_ct"
+    assert "not for clinical use" in panel.notice.text()
+    with qtbot.waitSignal(panel.explained, timeout=60000):
+        qtbot.mouseClick(panel.run_button, Qt.LeftButton)
+    scores = panel.plot.curve.getData()[1]
+    assert len(scores) == 4 and int(np.argmax(scores)) == LESION_AT and scores[LESION_AT] >= 0.5
+    why = panel.explanation
+    assert why.index == LESION_AT and why.label == "lesion" and why.method == "gradcam"
+    shown = panel.pane.viewer.heatmaps.maps[LESION_AT]
+    assert shown.shape == (512, 512)
+    row, col = np.unravel_index(int(np.argmax(shown)), shown.shape)
+    assert np.hypot(row - lesion.row, col - lesion.col) < lesion.radius_mm / 0.627 + 15
+    assert panel.why["probability"].text() == f"{why.probability:.3f}"
+    assert panel.why["layer"].text() == "layer4"
+    assert panel.why["model"].text().startswith("lesion_ct 1.0.0")
+
+
+def test_clicking_the_score_plot_jumps_to_the_slice_and_explains_it(panel, qtbot):
+    with qtbot.waitSignal(panel.explained, timeout=60000):
+        qtbot.mouseClick(panel.run_button, Qt.LeftButton)
+    panel.method.setCurrentIndex(panel.method.findData("gradcampp"))
+    with qtbot.waitSignal(panel.explained, timeout=60000) as blocker:
+        click_plot_at(qtbot, panel.plot, 1)
+    assert panel.pane.current_index() == 0
+    assert blocker.args[0].index == 0 and blocker.args[0].method == "gradcampp"
+    assert panel.why["method"].text() == "Grad-CAM++"
+    assert list(panel.pane.viewer.heatmaps.maps) == [0]
+
+
+def test_card_link_opens_tools_models_on_the_card(panel, qtbot, main_window):
+    from medstation.gui.dialogs.models import ModelsDialog
+
+    panel.open_card("lesion_ct")
+    dialog = main_window.findChildren(ModelsDialog)[-1]
+    assert dialog.current().name == "lesion_ct"
+    assert "not for clinical use" in dialog.card.toPlainText()
+    dialog.close()

@@ -1,0 +1,116 @@
+"""The findings classifier on a tiny synthetic corpus: predictions, skops round trip, SHAP additivity and the
+negation flag."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from medstation.core.notes.labeler import training_target
+from medstation.core.notes.lexicon import OBSERVATIONS
+from medstation.core.notes.pipeline import analyze_text
+from medstation.inference.notes import classifier as clf
+from medstation.inference.notes.explain import explain, negation_flag
+from tests.notes.synthetic import FINDINGS, corpus
+
+SYNTHETIC_LABELS = set(FINDINGS) | {"no finding"}
+
+
+def train_tiny(texts, targets_by_label, c=16.0):
+    vectorizer = clf.build_vectorizer()
+    model = clf.FindingsClassifier(vectorizer, {})
+    vectorizer.fit([clf.mark_negation(t) for t in texts])
+    features = model.transform(texts)
+    model.models = {label: clf.fit_label_model(features, targets, c) for label, targets in targets_by_label.items()}
+    model.labels = list(model.models)
+    return model
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    texts = corpus(120)
+    labels = [analyze_text(t).labels for t in texts]
+    targets = {o: [training_target(row[o]) for row in labels] for o in OBSERVATIONS if o in SYNTHETIC_LABELS}
+    return train_tiny(texts, targets), texts, labels
+
+
+def test_mark_negation_scopes_to_the_clause():
+    assert clf.mark_negation("No focal consolidation. Small effusion, but no pneumothorax.") == \
+        "No neg_focal neg_consolidation. Small effusion, but no neg_pneumothorax."
+
+
+def test_predictions_follow_the_report(tiny):
+    model, _texts, _labels = tiny
+    effusion = {p.label: p for p in model.predict("FINDINGS: There is a moderate left pleural effusion.\n"
+                                                  "IMPRESSION: Moderate bilateral pleural effusions.")}
+    assert effusion["pleural effusion"].state == "present" and effusion["pleural effusion"].p_present > 0.6
+    negated = {p.label: p for p in model.predict("FINDINGS: No pleural effusion. The lungs are clear.\n"
+                                                 "IMPRESSION: No acute disease.")}
+    assert negated["pleural effusion"].p_present < 0.3
+    assert all(abs(sum(p.probabilities.values()) - 1) < 1e-6 for p in negated.values())
+
+
+def test_held_out_agreement_with_weak_labels(tiny):
+    model, _texts, _labels = tiny
+    held_out = corpus(60, seed=99)
+    truth = [analyze_text(t).labels for t in held_out]
+    probs = model.predict_proba(held_out)
+    j = model.labels.index("pneumothorax")
+    predicted = np.array(clf.STATES)[probs[:, j].argmax(axis=1)]
+    expected = np.array([training_target(t["pneumothorax"]) for t in truth])
+    assert (predicted == expected).mean() >= 0.9
+
+
+def test_skops_round_trip(tiny, tmp_path):
+    model, texts, _ = tiny
+    path = tmp_path / "model.skops"
+    model.save(path)
+    loaded = clf.FindingsClassifier.load_file(path)
+    assert np.allclose(loaded.predict_proba(texts[:5]), model.predict_proba(texts[:5]))
+
+
+def test_shap_additivity(tiny):
+    model, texts, _ = tiny
+    text = texts[3]
+    for label in ("pleural effusion",):
+        exp = explain(model, text, label, max_evals=200)
+        assert exp.output == pytest.approx(model.present_proba([text], label)[0])
+        assert exp.base_value + sum(t.value for t in exp.tokens) == pytest.approx(exp.output, abs=1e-6)
+        for token in exp.tokens:
+            if token.text:
+                assert text[token.start:token.end] == token.text
+
+
+def test_shap_points_at_the_finding():
+    model = train_tiny([f"There is {a} pleural effusion." for a in ("small", "large", "moderate")] +
+                       [f"There is {a} atelectasis." for a in ("small", "mild", "moderate")],
+                       {"pleural effusion": ["present"] * 3 + ["absent"] * 3})
+    exp = explain(model, "There is small pleural effusion.", "pleural effusion", max_evals=200)
+    top = exp.top(2)
+    assert {t.text for t in top} <= {"pleural", "effusion"} and top[0].value > 0
+
+
+def test_negation_flag_when_model_reads_negation_as_finding():
+    # a deliberately bad model: trained so that "no effusion" means effusion
+    texts = ["No pleural effusion.", "No pleural effusion seen.", "The lungs are clear.", "Heart is normal."]
+    model = train_tiny(texts, {"pleural effusion": ["present", "present", "absent", "absent"]})
+    note = "FINDINGS: No pleural effusion."
+    analysis = analyze_text(note)
+    exp = explain(model, note, "pleural effusion", max_evals=200, negated_spans=analysis.negated_spans())
+    assert "inside a negated phrase" in exp.flag
+    good = explain(model, "The lungs are clear.", "pleural effusion", max_evals=200,
+                   negated_spans=analyze_text("The lungs are clear.").negated_spans())
+    assert good.flag == ""
+    assert negation_flag(exp, []) == ""
+
+
+def test_long_note_uses_the_sentence_tree_and_stays_additive(tiny):
+    from medstation.inference.notes.explain import FAST_TREE_ABOVE, sentence_tree
+
+    model, texts, _ = tiny
+    long_note = "\n".join(texts[:12])
+    assert len(long_note.split()) > FAST_TREE_ABOVE
+    exp = explain(model, long_note, "pleural effusion", max_evals=200)
+    assert exp.base_value + sum(t.value for t in exp.tokens) == pytest.approx(exp.output, abs=1e-6)
+    tree = sentence_tree(["No ", "effusion. ", "Small ", "left ", "pneumothorax."])
+    assert tree.shape == (4, 4) and tree[-1, 3] == 5
+    assert {tuple(row[:2]) for row in tree[:2]} == {(0.0, 1.0), (2.0, 3.0)}  # words pair within sentences

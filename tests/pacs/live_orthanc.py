@@ -1,0 +1,203 @@
+"""Against a real PACS (Orthanc): store, find, get, move, WADO-RS and send back; compare what arrives.
+
+Runs only inside the private network namespace that ``test_private_network.py`` creates (Orthanc listens on all
+interfaces); the file name keeps pytest from collecting it anywhere else.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.pacs.orthanc import DICOM_PORT, MEDSTATION_AET, MEDSTATION_PORT, ORTHANC, inside_namespace
+from tests.pacs.samples import ct_series, pixel_bytes, sample_files
+
+pytestmark = pytest.mark.skipif(not inside_namespace() or not ORTHANC,
+                                reason="needs Orthanc inside a private network namespace (test_private_network.py)")
+
+
+@pytest.fixture(scope="module")
+def stored(orthanc, tmp_path_factory):
+    """The pydicom samples and a 12-slice CT series, stored into Orthanc with MedStation's own C-STORE."""
+    from medstation.core.pacs import send
+    from medstation.core.pacs.nodes import LocalAE
+
+    files = sample_files() + ct_series(tmp_path_factory.mktemp("series"), 12)
+    report = send.send(node(orthanc), LocalAE(), files)
+    assert report.sent == len(files), [r.status for r in report.results]
+    return files
+
+
+def node(orthanc, **changes):
+    from dataclasses import replace
+
+    from medstation.core.pacs.nodes import PacsNode
+
+    base = PacsNode("Test PACS", "ORTHANC", "127.0.0.1", DICOM_PORT, calling_ae=MEDSTATION_AET,
+                    dicomweb_url=orthanc.dicomweb_url, timeout=10)
+    return replace(base, **changes)
+
+
+def local():
+    from medstation.core.pacs.nodes import LocalAE
+
+    return LocalAE(MEDSTATION_AET, "127.0.0.1", MEDSTATION_PORT)
+
+
+def test_send_stores_every_instance_with_success_status(orthanc, stored):
+    expected = {pixel_bytes(p)[0] for p in stored}
+    assert expected <= orthanc.sop_uids()
+    for path in sample_files():
+        sop, pixels = pixel_bytes(path)
+        from io import BytesIO
+
+        from pydicom import dcmread
+
+        assert bytes(dcmread(BytesIO(orthanc.instance_file(sop))).PixelData) == pixels
+
+
+def test_verify_reports_echo_and_qido(orthanc):
+    from medstation.core.pacs import service
+
+    messages = service.verify(node(orthanc), local())
+    assert messages[0].startswith("C-ECHO to Test PACS (ORTHANC@127.0.0.1:4242) succeeded")
+    assert messages[1] == f"QIDO-RS search at {orthanc.dicomweb_url} succeeded"
+
+
+@pytest.mark.parametrize("web", [False, True], ids=["C-FIND", "QIDO-RS"])
+def test_find_at_each_level_with_keys(orthanc, stored, web):
+    from medstation.core.pacs import service
+    from medstation.core.pacs.query import Query
+
+    n = node(orthanc)
+    patients = service.search(n, local(), Query(level="patient"), web=web)
+    assert {m.patient_id for m in patients} >= {"1CT1", "4MR1", "SERIES1"}
+    studies = service.search(n, local(), Query(level="study", patient_id="1CT1"), web=web)
+    assert [m.study_uid for m in studies] == ["1.3.6.1.4.1.5962.1.2.1.20040119072730.12322"]
+    assert studies[0].get("StudyDate") == "20040119"
+    by_name = service.search(n, local(), Query(level="study", patient_name="Compressed*"), web=web)
+    assert {m.patient_id for m in by_name} == {"1CT1", "4MR1"}
+    in_range = service.search(n, local(), Query(level="study", date_from="2004-08-01", date_to="2004-08-31"),
+                              web=web)
+    assert {m.patient_id for m in in_range} == {"4MR1"}
+    series = service.search(n, local(), Query(level="series", modality="CT", patient_id="SERIES1"), web=web)
+    assert len(series) == 1 and series[0].get("Modality") == "CT"
+    assert series[0].instances == 12
+    assert service.search(n, local(), Query(level="study", accession="NO-SUCH"), web=web) == []
+
+
+@pytest.mark.parametrize("method", ["get", "move", "wado"])
+def test_retrieve_series_brings_identical_instances(orthanc, stored, method):
+    from medstation.core import audit
+    from medstation.core.pacs import service
+    from medstation.core.pacs.query import Query
+
+    n = node(orthanc)
+    series = service.search(n, local(), Query(level="series", patient_id="SERIES1"))[0]
+    seen = []
+    from medstation.core.jobs import JobContext
+
+    ctx = JobContext(on_progress=lambda f, m: seen.append(f), min_interval=0)
+    report = service.retrieve(n, local(), series, method, ctx)
+    sent = dict(pixel_bytes(p) for p in stored[3:])
+    received = dict(pixel_bytes(p) for p in report.files)
+    assert received == sent  # same SOP Instance UIDs, pixel data byte for byte
+    assert len(report.folders) == 1 and report.folders[0].parent.name == series.study_uid
+    assert seen[-1] == 1.0 and len(seen) > 3
+    assert report.imported is None or report.imported.summary()
+    entry = audit.entries(action="retrieve")[-1]
+    assert entry.object == f"series:{series.series_uid}" and "12 instance(s)" in entry.detail
+
+
+@pytest.mark.parametrize("level", ["patient", "study"])
+def test_retrieve_jpeg2000_ct_at_patient_and_study_level(orthanc, stored, level):
+    from medstation.core.pacs import service
+    from medstation.core.pacs.query import Query
+
+    match = service.search(node(orthanc), local(), Query(level=level, patient_id="CQ500-CT-310"))[0]
+    report = service.retrieve(node(orthanc), local(), match, "get")
+    assert dict(pixel_bytes(p) for p in report.files) == dict([pixel_bytes(sample_files()[2])])
+
+
+def test_retrieved_files_are_imported_into_the_study_index(orthanc, stored):
+    index = pytest.importorskip("medstation.core.imaging.index")
+    from medstation.core.pacs import service
+    from medstation.core.pacs.query import Query
+
+    series = service.search(node(orthanc), local(), Query(level="series", patient_id="SERIES1"))[0]
+    service.retrieve(node(orthanc), local(), series, "get")
+    rows = index.series_files(series.series_uid)
+    assert len(rows) == 12
+
+
+def test_round_trip_result_sent_back_is_found_again(orthanc, stored, tmp_path):
+    """Retrieve a CT, derive a Secondary Capture result from it, send it back and find it in Orthanc."""
+    from medstation.core import audit
+    from medstation.core.pacs import service
+    from medstation.core.pacs.query import Query
+    from tests.pacs.samples import secondary_capture
+
+    n = node(orthanc)
+    study = service.search(n, local(), Query(level="study", patient_id="1CT1"))[0]
+    report = service.retrieve(n, local(), study, "get")
+    result = secondary_capture(report.files[0], tmp_path / "result.dcm")
+    sent = service.send(n, local(), [result])
+    assert sent.sent == 1 and sent.results[0].status == "0x0000 Success"
+    series = service.search(n, local(), Query(level="series", study_uid=study.study_uid))
+    assert {m.get("Modality") for m in series} == {"CT", "OT"}
+    assert "send" in {e.action for e in audit.entries()}
+
+
+def test_stow_rs_send_reports_each_instance(orthanc, stored, tmp_path):
+    from medstation.core.pacs import service
+    from medstation.core.pacs.query import Query
+
+    files = ct_series(tmp_path, 3, patient_id="STOW1")
+    (tmp_path / "notes.txt").write_text("not DICOM")
+    report = service.send(node(orthanc), local(), [tmp_path], web=True)
+    assert report.method == "STOW-RS" and report.sent == 3
+    assert [r.ok for r in report.results].count(False) == 1
+    assert "not a DICOM file" in next(r.status for r in report.results if not r.ok)
+    found = service.search(node(orthanc), local(), Query(level="series", patient_id="STOW1"))
+    assert found[0].instances == len(files)
+
+
+def test_move_to_unknown_destination_names_the_fix(orthanc, stored):
+    from medstation.core.errors import MedStationError
+    from medstation.core.pacs import service
+    from medstation.core.pacs.nodes import LocalAE
+    from medstation.core.pacs.query import Query
+
+    study = service.search(node(orthanc), local(), Query(level="study", patient_id="1CT1"))[0]
+    with pytest.raises(MedStationError) as info:
+        service.retrieve(node(orthanc), LocalAE("STRANGER", "127.0.0.1", MEDSTATION_PORT), study, "move")
+    assert "refused the C-MOVE" in info.value.message and "'STRANGER'" in info.value.message
+    assert info.value.kept == "nothing had been received"
+
+
+def test_cli_echo_find_get_move_send(orthanc, stored, capsys, tmp_path):
+    import json
+
+    from medstation import cli
+
+    base = ["--host", "127.0.0.1", "--port", str(DICOM_PORT), "--aet", "ORTHANC", "--calling-aet", MEDSTATION_AET]
+    assert cli.main(["pacs", "echo", *base]) == 0
+    assert "succeeded" in capsys.readouterr().out
+    assert cli.main(["pacs", "nodes", "add", "Main PACS", *base, "--dicomweb", orthanc.dicomweb_url]) == 0
+    assert cli.main(["pacs", "echo", "--node", "Main PACS"]) == 0
+    out = capsys.readouterr().out
+    assert "C-ECHO to Main PACS (ORTHANC@127.0.0.1:4242) succeeded" in out and "QIDO-RS search at" in out
+    assert cli.main(["pacs", "find", *base, "--level", "series", "--patient-id", "SERIES1", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 1 and rows[0]["NumberOfSeriesRelatedInstances"] == "12"
+    series_uid, study_uid = rows[0]["SeriesInstanceUID"], rows[0]["StudyInstanceUID"]
+    assert cli.main(["pacs", "get", *base, "--study", study_uid, "--series", series_uid]) == 0
+    assert "12 instance(s) received" in capsys.readouterr().out
+    assert cli.main(["pacs", "move", *base, "--study", study_uid, "--local-port", str(MEDSTATION_PORT)]) == 0
+    assert "C-MOVE" in capsys.readouterr().out
+    files = ct_series(tmp_path, 2, patient_id="CLI1")
+    assert cli.main(["pacs", "send", *base, *map(str, files)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("0x0000 Success") == 2 and "2 of 2 instance(s) stored" in out
+    assert cli.main(["pacs", "find", *base, "--level", "study", "--patient-name", "Series*"]) == 0
+    assert study_uid in capsys.readouterr().out
+    assert cli.main(["pacs", "find", *base, "--level", "patient", "--limit", "2", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 2
