@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-fast bench data models lint clean-venv system package package-smoke
+.PHONY: run test test-fast bench data models lint clean-venv system package package-smoke fuzz
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ lint: $(STAMP)
 
 bench: $(STAMP) data
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m benchmarks
+
+# the long hostile-input run: >= 10,000 cases per reader, counts printed (the suite runs a small sample)
+fuzz: $(STAMP) data
+	nice -n 10 $(BIN)/python scripts/fuzz_long.py
 
 # retrain every shipped model from its script (reproducible, offline)
 models: $(STAMP) data

@@ -14,5 +14,14 @@ SAMPLE=$(dirname "$APP")/_internal/pydicom/data/test_files
 mkdir -p "$HOME_DIR/study"
 cp "$SAMPLE"/CT_small.dcm "$SAMPLE"/MR_small.dcm "$HOME_DIR/study/"
 echo "== index a sample study"; "$APP" index "$HOME_DIR/study" --json
+echo "== decoders (JPEG 2000, JPEG-LS, RLE, JPEG baseline through the frozen plugin discovery)"
+for f in JPEG2000.dcm MR_small_jpeg_ls_lossless.dcm MR_small_RLE.dcm SC_rgb_jpeg_dcmtk.dcm; do "$APP" imaging info "$SAMPLE/$f"; done
+echo "== notes pipeline and classifier (spaCy, medspaCy resources)"
+printf 'FINDINGS: Moderate left pleural effusion. No pneumothorax.\nIMPRESSION: Left pleural effusion.\n' \
+  > "$HOME_DIR/report.txt"
+"$APP" notes analyze "$HOME_DIR/report.txt" --json | grep -q '"pleural effusion"'
+echo "== imaging model (torch, MONAI Grad-CAM)"
+"$APP" infer "$SAMPLE/CT_small.dcm" --model lesion_ct --explain gradcam --out "$HOME_DIR/infer"
+test -s "$HOME_DIR/infer/predictions.json"
 echo "== window";             "$APP" gui --exit-after-shown "$HOME_DIR/study"
 echo "smoke test passed"

@@ -3,7 +3,8 @@
 Each entry stores the SHA-256 of the previous entry and its own hash over (sequence, time, user, action, object,
 detail, model, version, previous hash). ``verify`` walks the chain and names the first entry that was edited,
 deleted or moved. SQLite triggers refuse UPDATE and DELETE, so tampering needs a deliberate bypass - which the
-chain then reveals.
+chain then reveals. Deleting the newest entries leaves a valid shorter chain, so the head of the chain (its last
+sequence number and hash) is also kept outside the database, in ``audit-head.json``; ``verify`` compares the two.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
-from medstation.core import db
+from medstation.core import atomic, db, paths
 
 ACTIONS = ("open", "view", "infer", "export", "delete", "deidentify", "import", "send", "retrieve")
 GENESIS = "0" * 64
@@ -69,6 +70,7 @@ def record(action: str, obj: str | Path, *, detail: str = "", model: str | None 
                 "INSERT INTO audit(seq, ts, os_user, action, object, detail, model, model_version, prev_hash, hash)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (seq, ts, user, action, str(obj), detail, model, model_version, prev, digest))
+        _write_head(seq, digest)
         return AuditEntry(seq, ts, user, action, str(obj), detail, model, model_version, prev, digest)
     finally:
         if own:
@@ -138,12 +140,40 @@ def verify_chain(rows: Iterable[AuditEntry]) -> VerifyResult:
     return VerifyResult(not problems, count, problems)
 
 
+def head_path() -> Path:
+    return paths.data_dir() / "audit-head.json"
+
+
+def _write_head(seq: int, digest: str) -> None:
+    """Remember the newest entry outside the database. With concurrent writers a slightly older head may win the
+    race; that is harmless (only a head newer than the log, or one that disagrees with its entry, is an alarm)."""
+    atomic.write_json(head_path(), {"seq": seq, "hash": digest})
+
+
+def _check_head(rows: list[AuditEntry], result: VerifyResult) -> VerifyResult:
+    try:
+        head = json.loads(head_path().read_text(encoding="utf-8"))
+        head_seq, head_hash = int(head["seq"]), str(head["hash"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return result  # no anchor yet (a log written before anchors existed)
+    by_seq = {r.seq: r for r in rows}
+    last = rows[-1].seq if rows else 0
+    if head_seq > last:
+        problem = f"entries {last + 1}-{head_seq} were removed from the end of the log" if head_seq > last + 1 \
+            else f"entry {head_seq} was removed from the end of the log"
+    elif head_seq in by_seq and by_seq[head_seq].hash != head_hash:
+        problem = f"entry {head_seq} does not match the recorded head of the chain"
+    else:
+        return result
+    return VerifyResult(False, result.checked, result.problems + [problem])
+
+
 def verify(conn: sqlite3.Connection | None = None) -> VerifyResult:
     own = conn is None
     conn = conn or db.connect()
     try:
         rows = [AuditEntry(**dict(r)) for r in conn.execute("SELECT * FROM audit ORDER BY rowid")]
-        return verify_chain(rows)
+        return _check_head(rows, verify_chain(rows))
     finally:
         if own:
             conn.close()

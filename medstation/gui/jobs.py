@@ -86,8 +86,9 @@ class JobRunner(QObject):
     def __init__(self, max_threads: int | None = None, parent: QObject | None = None):
         super().__init__(parent)
         self.pool = QThreadPool()
-        if max_threads:
-            self.pool.setMaxThreadCount(max_threads)
+        # At least four workers even on a 2-core machine: most jobs wait on disk, the network or native code
+        # (numpy, torch, DuckDB) with the GIL released, and one long job must not queue the others behind it.
+        self.pool.setMaxThreadCount(max_threads or max(4, QThreadPool.globalInstance().maxThreadCount()))
         self.jobs: list[Job] = []
         self._relay = _Relay()
         self._relay.completed.connect(self._complete)

@@ -162,6 +162,9 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self._refresh_recent_menu()
         file_menu.addSeparator()
+        self._action(file_menu, "Export De-&identified Copy...", self.show_deid_export, "Ctrl+Shift+E",
+                     "Write the study on screen with identity removed (DICOM PS3.15 Annex E)")
+        file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.Quit)
 
         view = bar.addMenu("&View")
@@ -231,6 +234,16 @@ class MainWindow(QMainWindow):
         from medstation.gui.dialogs.audit import AuditDialog
 
         return self._keep(AuditDialog(self))
+
+    def show_deid_export(self):
+        from medstation.gui.dialogs.deid import DeidDialog
+
+        imaging = self.panes.get(routing.IMAGING)
+        volume = imaging.current_volume() if imaging else None
+        if volume is None or not volume.study_uid:
+            self.show_error("Export De-identified Copy: open a study in the Imaging pane first; nothing was written.")
+            return None
+        return self._keep(DeidDialog.for_study(self.ctx, self, volume.study_uid))
 
     def show_pacs_nodes(self):
         from medstation.gui.dialogs.pacs import PacsNodesDialog

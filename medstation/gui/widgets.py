@@ -62,8 +62,16 @@ class JobWidget(QWidget):
         layout.addWidget(self.bar)
         layout.addWidget(self.cancel)
         job.progressed.connect(self._progress)
+        # Progress signals are rate-limited in the worker; polling the context's latest state as well means the
+        # last step before a long stall (a slow file, a PACS waiting) is still shown.
+        self.poll = QTimer(self)
+        self.poll.setInterval(200)
+        self.poll.timeout.connect(lambda: self._progress(job.ctx.fraction, job.ctx.message))
+        self.poll.start()
 
     def _progress(self, fraction: float, message: str) -> None:
+        if self.bar.value() == int(fraction * 1000) and self.bar.toolTip() == message:
+            return
         self.bar.setValue(int(fraction * 1000))
         self.bar.setToolTip(message)
         self.label.setText(f"{self.job.title}" + (f" - {message}" if message else ""))
@@ -93,5 +101,6 @@ class JobStrip(QWidget):
     def _remove(self, job: Job) -> None:
         widget = self.widgets.pop(id(job), None)
         if widget:
+            widget.poll.stop()
             widget.bar.setValue(1000)
             QTimer.singleShot(400, widget.deleteLater)  # let the full bar be seen

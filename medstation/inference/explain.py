@@ -4,6 +4,13 @@ The target layer is the one the bundle names (``medstation.target_layer``), else
 a spatial feature map (found by running the network once and watching which modules produce (N, C, H, W) outputs).
 Heat maps are computed on a private copy of the network (MONAI's hooks stay off the scoring copy), in full
 precision, for the class the user chose (default: the model's positive label), and returned at image size, 0..1.
+
+A bundle may also name a ``medstation.refine_layer``: an earlier, finer layer whose Layer-CAM map (Jiang et al.,
+"LayerCAM: exploring hierarchical class activation maps for localization", IEEE TIP 2021: activations weighted by
+their own positive gradients, location by location, which stays class-specific at shallow layers where Grad-CAM's
+channel-averaged weights do not) is multiplied point-wise with the upsampled target-layer map, as Guided Grad-CAM
+(Selvaraju et al., ICCV 2017) and Poly-CAM (Englebienne et al., 2022) fuse a coarse class map with a fine one. The
+coarse map says which region drives the score; the fine map sharpens where in that region the evidence lies.
 """
 from __future__ import annotations
 
@@ -34,6 +41,7 @@ class Explanation:
     version: str
     sha256: str
     heatmap: np.ndarray = field(repr=False)  # float32 (rows, cols) in 0..1, image space
+    refine_layer: str = ""  # the finer layer whose Layer-CAM map sharpened the heat map, if any
 
     @property
     def method_title(self) -> str:
@@ -45,7 +53,8 @@ class Explanation:
     def summary(self) -> dict:
         return {"index": self.index, "label": self.label, "probability": round(self.probability, 6),
                 "probabilities": list(self.probabilities), "method": self.method, "target_layer": self.target_layer,
-                "model": self.model, "version": self.version, "sha256": self.sha256, "peak_row_col": self.peak()}
+                "refine_layer": self.refine_layer, "model": self.model, "version": self.version,
+                "sha256": self.sha256, "peak_row_col": self.peak()}
 
 
 def spatial_layers(module, input_shape: tuple[int, ...]) -> list[str]:
@@ -85,6 +94,15 @@ def target_layer(model: LoadedModel) -> str:
     if not found:
         raise MedStationError(f"model {model.name}: no layer yields a spatial map to explain")
     return found[-1]
+
+
+def refine_layer(model: LoadedModel) -> str:
+    """The bundle's finer layer for Layer-CAM refinement ("" when it names none)."""
+    named = str(model.bundle.ms.get("refine_layer") or "")
+    if named and named not in {name for name, _ in model.module.named_modules()}:
+        raise MedStationError(f"model {model.name}: refine layer {named!r} named in its metadata does not exist in "
+                              "the network", kept="scores are unaffected")
+    return named
 
 
 def normalise(maps):
@@ -153,6 +171,29 @@ def _cam(model: LoadedModel, method: str, layer: str):
     return state[method], state["seen"]
 
 
+def _layer_cam_hooks(model: LoadedModel, layer: str):
+    """MONAI's hooks on a private copy for Layer-CAM at ``layer``, registered once per copy."""
+    from monai.visualize.class_activation_maps import ModelWithHooks
+
+    net = model.explain_module(f"layercam:{layer}")
+    state = getattr(net, "_medstation_layercam", None)
+    if state is None:
+        seen = _prepare_copy(net, layer)
+        state = net._medstation_layercam = (ModelWithHooks(net, layer, register_forward=True,
+                                                           register_backward=True), seen)
+    return state
+
+
+def layer_cam(model: LoadedModel, layer: str, x, class_index: int):
+    """Layer-CAM map of ``layer`` at the network's input size, 0..1: ReLU(sum_c ReLU(dS/dA_c) * A_c)."""
+    import torch.nn.functional as F
+
+    hooked, _seen = _layer_cam_hooks(model, layer)
+    _logits, acti, grad = hooked(x, class_idx=class_index)
+    raw = F.relu((F.relu(grad[0]) * acti[0]).sum(1, keepdim=True)).detach()
+    return normalise(aligned_upsampler(x.shape[2:])(raw))
+
+
 def explain_slice(model: LoadedModel, volume, z: int, method: str = "gradcam",
                   class_index: int | None = None, use_cache: bool = True) -> Explanation:
     """Heat map of slice ``z`` for ``class_index`` (default: the positive label), with the slice's probabilities."""
@@ -179,10 +220,13 @@ def explain_pixels(model: LoadedModel, pixels: np.ndarray, method: str = "gradca
         cam, seen = _cam(model, method, layer)
         raw = cam(x, class_idx=class_index)
         logits = seen["logits"]
+        fine = refine_layer(model)
+        if fine:
+            raw = normalise(raw.detach() * layer_cam(model, fine, x, class_index))
     probs = probabilities(model, logits)[0]
     heat = preprocess.upsample_map(raw[0, 0].detach().cpu().numpy(), pixels.shape[-2:])
     labels = model.labels
     return Explanation(0, labels[class_index] if class_index < len(labels) else str(class_index), class_index,
                        float(probs[class_index]), tuple(round(float(p), 6) for p in probs), method, layer,
-                       model.name, model.version, model.sha256, heat)
+                       model.name, model.version, model.sha256, heat, fine)
 

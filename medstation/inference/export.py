@@ -68,7 +68,7 @@ def report_content(explanation):
         TextContentItem(CodedConcept("111003", "DCM", "Algorithm Version"), explanation.version, contains),
         TextContentItem(_code("sha256", "Model weights SHA-256"), explanation.sha256, contains),
         TextContentItem(_code("xai-method", "Explanation method"),
-                        f"{explanation.method_title} on layer {explanation.target_layer}", contains),
+                        explanation_method_text(explanation), contains),
         TextContentItem(_code("finding", "Predicted label"), explanation.label, contains),
         NumContentItem(_code("probability", "Probability of label"), float(explanation.probability),
                        CodedConcept("1", "UCUM", "no units"), relationship_type=contains),
@@ -111,3 +111,11 @@ def read_report(path: Path) -> dict[str, str]:
         elif item.ValueType == "NUM":
             values[meaning] = str(item.MeasuredValueSequence[0].NumericValue)
     return values
+
+
+def explanation_method_text(explanation) -> str:
+    """How the heat map was made, for the SR and the 'why' panel: method, layer and any Layer-CAM refinement."""
+    text = f"{explanation.method_title} on layer {explanation.target_layer}"
+    if getattr(explanation, "refine_layer", None):
+        text += f", refined by Layer-CAM on {explanation.refine_layer}"
+    return text

@@ -156,3 +156,36 @@ def test_tools_and_help_dialogs(main_window, qtbot):
     models = main_window.show_models()
     assert models.windowTitle() == "Models"
     models.close()
+
+
+def _stalls_after_two_steps(ctx):
+    ctx.progress(1, 10, "instance 1")
+    ctx.progress(2, 10, "instance 2")  # rate-limited: no signal carries this one
+    time.sleep(1.0)  # a PACS that stops answering
+    return "done"
+
+
+def test_the_last_step_before_a_stall_is_shown(main_window, qtbot):
+    job = main_window.ctx.jobs.submit("Retrieve", _stalls_after_two_steps)
+    qtbot.waitUntil(lambda: id(job) in main_window.job_strip.widgets, timeout=2000)
+    widget = main_window.job_strip.widgets[id(job)]
+    qtbot.waitUntil(lambda: widget.label.text() == "Retrieve - instance 2", timeout=900)
+    assert widget.bar.value() == 200
+    with qtbot.waitSignal(job.succeeded, timeout=5000):
+        pass
+
+
+def test_export_de_identified_copy_needs_a_study_then_offers_its_files(main_window, qtbot, tmp_path):
+    import shutil
+
+    assert main_window.show_deid_export() is None
+    assert "open a study in the Imaging pane first" in main_window.message_bar.label.text()
+    study = tmp_path / "ct"
+    study.mkdir()
+    shutil.copy(get_testdata_file("CT_small.dcm"), study / "IM0001")
+    pane = main_window.show_pane("imaging")
+    with qtbot.waitSignal(pane.volume_loaded, timeout=30000):
+        main_window.open_paths([study])
+    dialog = main_window.show_deid_export()
+    assert [p.name for p in dialog.source_paths] == ["IM0001"]
+    dialog.close()

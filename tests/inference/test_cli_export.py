@@ -76,7 +76,7 @@ def test_dicom_results_reopen_with_model_identity(inferred):
     bundle = registry.find("lesion_ct")
     assert values["Algorithm Name"] == "lesion_ct" and values["Algorithm Version"] == "1.0.0"
     assert values["Model weights SHA-256"] == bundle.expected_sha256
-    assert values["Explanation method"] == "Grad-CAM++ on layer layer4"
+    assert values["Explanation method"] == "Grad-CAM++ on layer layer4, refined by Layer-CAM on layer2"
     assert float(values["Probability of label"]) == pytest.approx(why["probability"], abs=1e-4)
     reopened = loader.load_files([why["secondary_capture"]])
     assert reopened[0].is_color and reopened[0].shape[1:3] == (512, 512)

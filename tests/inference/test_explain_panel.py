@@ -49,7 +49,7 @@ def test_analysing_a_series_draws_scores_and_the_heat_map_on_the_lesion(panel, q
     row, col = np.unravel_index(int(np.argmax(shown)), shown.shape)
     assert np.hypot(row - lesion.row, col - lesion.col) < lesion.radius_mm / 0.627 + 15
     assert panel.why["probability"].text() == f"{why.probability:.3f}"
-    assert panel.why["layer"].text() == "layer4"
+    assert panel.why["layer"].text() == "layer4 (refined by Layer-CAM on layer2)"
     assert panel.why["model"].text().startswith("lesion_ct 1.0.0")
 
 

@@ -1,14 +1,17 @@
 """The PACS dialogs against a real Orthanc, driven from the real main window: verify, search, drill down,
-retrieve, open, and send a result back that is then found again.
+retrieve, open in the imaging pane, explain in its Why panel, export the model result as DICOM, send it back and
+find it again.
 
 Runs only inside the private network namespace made by ``test_private_network.py``.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.pacs.orthanc import DICOM_PORT, MEDSTATION_AET, MEDSTATION_PORT, ORTHANC, inside_namespace
-from tests.pacs.samples import ct_series, pixel_bytes, sample_files, secondary_capture
+from tests.pacs.samples import LUNG_LESION_AT, ct_series, lung_ct_series, pixel_bytes, sample_files
 
 pytestmark = pytest.mark.skipif(not inside_namespace() or not ORTHANC,
                                 reason="needs Orthanc inside a private network namespace (test_private_network.py)")
@@ -16,10 +19,11 @@ pytestmark = pytest.mark.skipif(not inside_namespace() or not ORTHANC,
 
 @pytest.fixture(scope="module")
 def series_files(orthanc, tmp_path_factory):
+    """A lung CT series lesion_ct accepts (patient GUI1, a lesion on one slice) and pydicom's samples, in Orthanc."""
     from medstation.core.pacs import send
     from medstation.core.pacs.nodes import LocalAE, PacsNode
 
-    files = ct_series(tmp_path_factory.mktemp("series"), 6, patient_id="GUI1")
+    files, _lesion = lung_ct_series(tmp_path_factory.mktemp("series"), "GUI1")
     node = PacsNode("x", "ORTHANC", "127.0.0.1", DICOM_PORT, calling_ae=MEDSTATION_AET)
     assert send.send(node, LocalAE(), files + sample_files()).sent == len(files) + 3
     return files
@@ -74,12 +78,21 @@ def test_nodes_dialog_adds_verifies_and_saves(qtbot, main_window, orthanc):
         [("Orthanc", "ORTHANC", DICOM_PORT, orthanc.dicomweb_url)]
 
 
-def test_query_retrieve_open_and_send_result_back(qtbot, qtmodeltester, main_window, configured, series_files,
-                                                  orthanc, tmp_path):
-    from medstation.gui.dialogs.pacs import PacsQueryDialog
+def test_query_retrieve_explain_export_send_back_and_find_again(qtbot, qtmodeltester, main_window, configured,
+                                                                series_files, orthanc, monkeypatch, tmp_path):
+    """The whole loop a clinician runs: find the CT in PACS Query, retrieve it into the imaging pane, explain the
+    slice in the Why panel, export the result as DICOM, send it back, and find it in the PACS beside the CT."""
+    from io import BytesIO
 
-    dialog = _open(qtbot, PacsQueryDialog(main_window.ctx, main_window))
-    dialog.retrieved.connect(main_window.open_paths)
+    from pydicom import dcmread
+    from PySide6.QtCore import Qt
+
+    from medstation.gui import ask
+    from medstation.inference import export, registry
+
+    pane = main_window.show_pane("imaging")
+    dialog = main_window.show_pacs_query()  # the window's own wiring: what is retrieved opens in the imaging pane
+    qtbot.waitExposed(dialog)
     dialog.form.set_level("patient")
     dialog.form.patient_id.setText("GUI1")
     dialog.search()
@@ -92,30 +105,52 @@ def test_query_retrieve_open_and_send_result_back(qtbot, qtmodeltester, main_win
     dialog.drill_down(dialog.matches.index(0, 0))  # study -> series
     _wait_idle(qtbot, dialog)
     assert dialog.matches.level == "series"
-    assert dialog.matches.data(dialog.matches.index(0, 6)) == "6"
+    assert dialog.matches.data(dialog.matches.index(0, 6)) == str(len(series_files))
     dialog.results.selectRow(0)
     with qtbot.waitSignal(dialog.retrieved, timeout=30000) as got:
         dialog.retrieve_selected()
-    folders = got.args[0]
-    received = sorted(folders[0].glob("*.dcm"))
+    received = sorted(got.args[0][0].glob("*.dcm"))
     assert dict(pixel_bytes(p) for p in received) == dict(pixel_bytes(p) for p in series_files)
-    qtbot.waitUntil(lambda: "imaging" in main_window.panes, timeout=10000)
+    ct_series_uid = dcmread(series_files[0], stop_before_pixels=True).SeriesInstanceUID
+    panel = pane.explain_panel
+    qtbot.waitUntil(lambda: panel.volume is not None and panel.volume.series_uid == ct_series_uid, timeout=60000)
+    assert {Path(p).parent for p in panel.volume.files} == {Path(got.args[0][0])}  # the retrieved copy is on screen
 
-    result = secondary_capture(received[0], tmp_path / "result.dcm")
+    pane.side.setCurrentWidget(panel)
+    assert panel.models.currentData() == "lesion_ct"
+    with qtbot.waitSignal(panel.explained, timeout=60000):
+        qtbot.mouseClick(panel.run_button, Qt.LeftButton)
+    why = panel.explanation
+    assert why.index == LUNG_LESION_AT and why.label == "lesion" and why.probability >= 0.5
+    out = tmp_path / "result"
+    out.mkdir()
+    monkeypatch.setattr(ask, "open_folder", lambda *a, **k: str(out))
+    with qtbot.waitSignal(panel.exported, timeout=30000) as exported:
+        qtbot.mouseClick(panel.export_button, Qt.LeftButton)
+    files = exported.args[0]
+
     with qtbot.waitSignal(dialog.sent, timeout=30000) as sent:
-        dialog.send_files([result])
+        dialog.send_files([files.secondary_capture, files.structured_report])
     qtmodeltester.check(dialog.send_model)
-    assert sent.args[0].sent == 1
-    assert dialog.send_model.data(dialog.send_model.index(0, 0)) == "Stored"
-    assert dialog.send_model.data(dialog.send_model.index(0, 3)) == "0x0000 Success"
-    assert pixel_bytes(result)[0] in orthanc.sop_uids()
+    assert sent.args[0].sent == 2
+    assert [dialog.send_model.data(dialog.send_model.index(r, 0)) for r in range(2)] == ["Stored"] * 2
+    assert [dialog.send_model.data(dialog.send_model.index(r, 3)) for r in range(2)] == ["0x0000 Success"] * 2
 
     dialog.form.set_level("series")  # the result is found again, beside the CT series
     dialog.form.patient_id.setText("GUI1")
     dialog.search()
     _wait_idle(qtbot, dialog)
-    modalities = {dialog.matches.data(dialog.matches.index(r, 2)) for r in range(dialog.matches.rowCount())}
-    assert modalities == {"CT", "OT"}
+    rows = {dialog.matches.data(dialog.matches.index(r, 2)): dialog.matches.matches[r]
+            for r in range(dialog.matches.rowCount())}
+    assert set(rows) == {"CT", "OT", "SR"}
+    sr = dcmread(files.structured_report)
+    assert rows["SR"].series_uid == sr.SeriesInstanceUID and rows["SR"].study_uid == rows["CT"].study_uid
+    assert rows["OT"].series_uid == dcmread(files.secondary_capture, stop_before_pixels=True).SeriesInstanceUID
+    stored = BytesIO(orthanc.instance_file(sr.SOPInstanceUID))  # what the PACS now holds, read back
+    values = export.read_report(stored)
+    assert (values["Algorithm Name"], values["Algorithm Version"]) == ("lesion_ct", "1.0.0")
+    assert values["Model weights SHA-256"] == registry.find("lesion_ct").expected_sha256 == why.sha256
+    assert values["Explanation method"] == "Grad-CAM on layer layer4, refined by Layer-CAM on layer2"
     dialog.close()
 
 

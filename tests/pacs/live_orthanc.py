@@ -1,14 +1,18 @@
-"""Against a real PACS (Orthanc): store, find, get, move, WADO-RS and send back; compare what arrives.
+"""Against a real PACS (Orthanc): store, find, get, move, WADO-RS and send back; compare what arrives. The round
+trips (Python API and CLI) explain a retrieved lung CT with lesion_ct and send its DICOM result (SC + SR) back.
 
 Runs only inside the private network namespace that ``test_private_network.py`` creates (Orthanc listens on all
 interfaces); the file name keeps pytest from collecting it anywhere else.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from medstation.inference.export import explanation_method_text
 from tests.pacs.orthanc import DICOM_PORT, MEDSTATION_AET, MEDSTATION_PORT, ORTHANC, inside_namespace
-from tests.pacs.samples import ct_series, pixel_bytes, sample_files
+from tests.pacs.samples import LUNG_LESION_AT, ct_series, lung_ct_series, pixel_bytes, sample_files
 
 pytestmark = pytest.mark.skipif(not inside_namespace() or not ORTHANC,
                                 reason="needs Orthanc inside a private network namespace (test_private_network.py)")
@@ -128,22 +132,125 @@ def test_retrieved_files_are_imported_into_the_study_index(orthanc, stored):
     assert len(rows) == 12
 
 
-def test_round_trip_result_sent_back_is_found_again(orthanc, stored, tmp_path):
-    """Retrieve a CT, derive a Secondary Capture result from it, send it back and find it in Orthanc."""
+@pytest.fixture(scope="module")
+def lung_study(orthanc, tmp_path_factory):
+    """A lung CT series the lesion_ct model accepts (real slices, one with a lesion), stored into Orthanc."""
+    from medstation.core.pacs import send
+    from medstation.core.pacs.nodes import LocalAE
+
+    files, lesion = lung_ct_series(tmp_path_factory.mktemp("lung"), "LUNG1")
+    assert send.send(node(orthanc), LocalAE(), files).sent == len(files)
+    return files, lesion
+
+
+def _explain_and_export(folders, out):
+    """What the viewer does with a retrieved series: pick the model by matching, score, explain, export."""
+    from medstation.inference import bundles, device, export, matching, overlay, registry, service, series
+
+    volume = series.load_volumes(folders)[0]
+    fit = matching.match(registry.find("lesion_ct"), volume)
+    assert fit.confidence == 1.0, fit.reason
+    model = bundles.load_named("lesion_ct", device.select("cpu"))
+    scores = service.score_series(model, volume)
+    best = scores.best
+    assert best.index == LUNG_LESION_AT and best.score >= scores.threshold
+    why = service.explain_slice(model, volume, best.index, "gradcam")
+    rgb = overlay.blend(volume.pixels[why.index], why.heatmap, *overlay.default_window(volume))
+    return why, export.export_prediction(volume, why, rgb, out)
+
+
+def _assert_report_names_the_model(path, why=None):
+    from medstation.inference import export, registry
+
+    values = export.read_report(path)
+    assert (values["Algorithm Name"], values["Algorithm Version"]) == ("lesion_ct", "1.0.0")
+    assert values["Model weights SHA-256"] == registry.find("lesion_ct").expected_sha256
+    assert values["Predicted label"] == "lesion"
+    if why is not None:
+        assert values["Explanation method"] == explanation_method_text(why)
+        assert float(values["Probability of label"]) == pytest.approx(why.probability, abs=1e-4)
+    return values
+
+
+def test_round_trip_model_result_sent_back_is_found_again(orthanc, lung_study, tmp_path):
+    """Find and retrieve a CT, explain it with lesion_ct, send the SC + SR back, find and retrieve them again."""
+    from io import BytesIO
+
+    from pydicom import dcmread
+
     from medstation.core import audit
     from medstation.core.pacs import service
     from medstation.core.pacs.query import Query
-    from tests.pacs.samples import secondary_capture
 
     n = node(orthanc)
-    study = service.search(n, local(), Query(level="study", patient_id="1CT1"))[0]
-    report = service.retrieve(n, local(), study, "get")
-    result = secondary_capture(report.files[0], tmp_path / "result.dcm")
-    sent = service.send(n, local(), [result])
-    assert sent.sent == 1 and sent.results[0].status == "0x0000 Success"
-    series = service.search(n, local(), Query(level="series", study_uid=study.study_uid))
-    assert {m.get("Modality") for m in series} == {"CT", "OT"}
-    assert "send" in {e.action for e in audit.entries()}
+    study = service.search(n, local(), Query(level="study", patient_id="LUNG1"))[0]
+    report = service.retrieve(n, local(), study, "get", root=tmp_path / "retrieved")
+    assert dict(pixel_bytes(p) for p in report.files) == dict(pixel_bytes(p) for p in lung_study[0])
+    why, result = _explain_and_export(report.folders, tmp_path / "result")
+    sent = service.send(n, local(), [result.secondary_capture, result.structured_report])
+    assert sent.sent == 2 and [r.status for r in sent.results] == ["0x0000 Success"] * 2
+
+    sc, sr = dcmread(result.secondary_capture), dcmread(result.structured_report)
+    in_study = {m.series_uid: m.get("Modality")
+                for m in service.search(n, local(), Query(level="series", study_uid=study.study_uid))}
+    expected = {dcmread(lung_study[0][0]).SeriesInstanceUID: "CT", sc.SeriesInstanceUID: "OT",
+                sr.SeriesInstanceUID: "SR"}
+    assert expected.items() <= in_study.items()
+    reports = [m for m in service.search(n, local(), Query(level="series", patient_id="LUNG1", modality="SR"))
+               if m.series_uid == sr.SeriesInstanceUID]
+    assert [(m.get("SeriesDescription"), m.instances) for m in reports] == [("AI result lesion_ct 1.0.0", 1)]
+    overlays = service.search(n, local(), Query(level="series", study_uid=study.study_uid,
+                                                series_uid=sc.SeriesInstanceUID))
+    assert overlays[0].instances == 1 and overlays[0].get("Modality") == "OT"
+
+    back = service.retrieve(n, local(), reports[0], "get", root=tmp_path / "again", import_=False)
+    assert [dcmread(p).SOPInstanceUID for p in back.files] == [sr.SOPInstanceUID]
+    _assert_report_names_the_model(back.files[0], why)
+    stored = dcmread(BytesIO(orthanc.instance_file(sc.SOPInstanceUID)))
+    assert bytes(stored.PixelData) == bytes(sc.PixelData) and stored.ImageComments.startswith("Grad-CAM heat map")
+    assert {e.model for e in audit.entries(action="infer")} == {"lesion_ct"}
+    assert "2 of 2" in audit.entries(action="send")[-1].detail
+
+
+def test_cli_round_trip_infer_result_sent_and_found(orthanc, lung_study, tmp_path, capsys):
+    """The same loop from the command line: pacs find/get, infer --dicom, pacs send, pacs find, pacs get."""
+    import json
+
+    from medstation import cli
+
+    base = ["--host", "127.0.0.1", "--port", str(DICOM_PORT), "--aet", "ORTHANC", "--calling-aet", MEDSTATION_AET]
+    assert cli.main(["pacs", "find", *base, "--level", "series", "--patient-id", "LUNG1", "--modality", "CT",
+                     "--json"]) == 0
+    ct = json.loads(capsys.readouterr().out)
+    assert len(ct) == 1 and ct[0]["NumberOfSeriesRelatedInstances"] == str(len(lung_study[0]))
+    study_uid = ct[0]["StudyInstanceUID"]
+    assert cli.main(["pacs", "get", *base, "--study", study_uid, "--series", ct[0]["SeriesInstanceUID"],
+                     "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    folders = got["folders"]
+    assert len(folders) == 1
+    out = tmp_path / "infer"
+    assert cli.main(["infer", folders[0], "--model", "lesion_ct", "--device", "cpu", "--out", str(out),
+                     "--top", "1", "--dicom"]) == 0
+    why = json.loads((out / "predictions.json").read_text())["series"][0]["explanations"][0]
+    assert why["index"] == LUNG_LESION_AT and why["label"] == "lesion"
+    capsys.readouterr()
+    assert cli.main(["pacs", "send", *base, why["secondary_capture"], why["structured_report"]]) == 0
+    assert "2 of 2 instance(s) stored" in capsys.readouterr().out
+    assert cli.main(["pacs", "find", *base, "--level", "series", "--study", study_uid, "--modality", "SR",
+                     "--json"]) == 0
+    found = {row["SeriesInstanceUID"]: row for row in json.loads(capsys.readouterr().out)}
+    from pydicom import dcmread
+
+    sr_series = dcmread(why["structured_report"]).SeriesInstanceUID
+    assert found[sr_series]["SeriesDescription"] == "AI result lesion_ct 1.0.0"
+    assert cli.main(["pacs", "get", *base, "--study", study_uid, "--series", sr_series, "--no-import",
+                     "--json"]) == 0
+    back = json.loads(capsys.readouterr().out)
+    sr_file = next(Path(back["folders"][0]).glob("*.dcm"))
+    values = _assert_report_names_the_model(sr_file)
+    assert values["Explanation method"] == "Grad-CAM on layer layer4, refined by Layer-CAM on layer2"
+    assert float(values["Probability of label"]) == pytest.approx(why["probability"], abs=1e-4)
 
 
 def test_stow_rs_send_reports_each_instance(orthanc, stored, tmp_path):

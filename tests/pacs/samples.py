@@ -43,20 +43,23 @@ def pixel_bytes(path: Path) -> tuple[str, bytes]:
     return str(ds.SOPInstanceUID), bytes(ds.PixelData)
 
 
-def secondary_capture(source: Path, dest: Path) -> Path:
-    """A result-style Secondary Capture (RGB, windowed image) derived from ``source``, in the same study."""
-    import highdicom as hd
-    import numpy as np
-    from pydicom import dcmread
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+LUNG_LESION_AT = 2  # the slice of ``lung_ct_series`` that carries the lesion
 
-    ref = dcmread(source)
-    image = ref.pixel_array.astype(np.float32)
-    grey = ((image - image.min()) / max(float(np.ptp(image)), 1.0) * 255).astype(np.uint8)
-    rgb = np.stack([grey, grey, np.zeros_like(grey)], axis=-1)
-    sc = hd.sc.SCImage.from_ref_dataset(
-        ref, rgb, "RGB", 8, "PATIENT", generate_uid(), 900, generate_uid(), 1, "MedStation test",
-        patient_orientation=("L", "P"), transfer_syntax_uid=ExplicitVRLittleEndian)
-    sc.SeriesDescription = "MedStation result"
-    sc.save_as(dest, enforce_file_format=True)
-    return dest
+
+def lung_ct_series(dest: Path, patient_id: str, count: int = 4):
+    """``count`` real lung CT slices (pyradiomics lung2, 512x512 HU) as one series the lesion_ct model accepts;
+    slice ``LUNG_LESION_AT`` carries a synthetic lesion. Returns the files and the lesion (row, col, radius_mm)."""
+    from pydicom import dcmread
+
+    from tests.inference.helpers import held_out_examples, lung2_hu, write_ct_series
+
+    _z, with_lesion, _mask, lesion = held_out_examples(1, seed=31)[0]
+    volume = lung2_hu()
+    images = [volume[z] for z in (34, 38, 42, 46, 50, 54)[:count - 1]]
+    images.insert(LUNG_LESION_AT, with_lesion)
+    paths = write_ct_series(dest, images)
+    for path in paths:  # each test patient apart in the shared PACS
+        ds = dcmread(path)
+        ds.PatientID, ds.PatientName = patient_id, f"Lung^{patient_id}"
+        ds.save_as(path, enforce_file_format=True)
+    return paths, lesion

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
+import io
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -31,22 +33,36 @@ class Pack:
     _cache: dict = field(default_factory=dict, repr=False)
 
     def rows(self, table: str) -> list[dict[str, str]]:
+        """The rows of one CSV table, parsed from bytes that matched the sha256 pack.json pins."""
         if table not in self._cache:
-            with open(self.root / table, newline="", encoding="utf-8") as handle:
-                self._cache[table] = list(csv.DictReader(handle))
+            text = self.read_bytes(table).decode("utf-8")
+            self._cache[table] = list(csv.DictReader(io.StringIO(text, newline="")))
         return self._cache[table]
+
+    def read_bytes(self, table: str) -> bytes:
+        """The bytes of one table, refused unless their sha256 is the one recorded when the pack was built."""
+        path = self.root / table
+        info = (self.meta.get("tables") or {}).get(table)
+        expected = info.get("sha256") if isinstance(info, dict) else None
+        if not expected:
+            raise MedStationError(f"knowledge pack table {path} has no sha256 in {self.root / 'pack.json'}; "
+                                  "refusing to use an unpinned table", kept="variants are still shown")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise MedStationError(f"knowledge pack table {path} does not match its recorded sha256 (file missing: "
+                                  f"{exc.strerror or exc}); rebuild it with `python scripts/genomics_packs.py`",
+                                  kept="variants are still shown") from exc
+        if hashlib.sha256(data).hexdigest() != expected:
+            raise MedStationError(f"knowledge pack table {path} does not match its recorded sha256 (file changed "
+                                  "since the pack was built); refusing to use it - rebuild it with "
+                                  "`python scripts/genomics_packs.py`", kept="variants are still shown")
+        return data
 
     def verify(self) -> None:
         """Check every table against the sha256 recorded when the pack was built."""
-        import hashlib
-
-        for table, info in self.meta.get("tables", {}).items():
-            path = self.root / table
-            digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "missing"
-            if digest != info.get("sha256"):
-                raise MedStationError(f"knowledge pack table {path} does not match its recorded sha256 (file "
-                                      f"{'missing' if digest == 'missing' else 'changed'}); rebuild it with "
-                                      "`python scripts/genomics_packs.py`", kept="variants are still shown")
+        for table in self.meta.get("tables") or {}:
+            self.read_bytes(table)
 
     def summary(self) -> dict:
         return {"name": self.meta.get("name", self.root.name), "source": self.meta.get("source", ""),
@@ -62,7 +78,15 @@ def find_pack(name: str) -> Pack | None:
     for folder in pack_dirs(name):
         meta_path = folder / "pack.json"
         if meta_path.exists():
-            return Pack(folder, json.loads(meta_path.read_text(encoding="utf-8")))
+            try:
+                meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise MedStationError(f"knowledge pack description {meta_path} is not valid JSON ({exc})",
+                                      kept="variants are still shown") from exc
+            if not isinstance(meta, dict):
+                raise MedStationError(f"knowledge pack description {meta_path} is not a JSON object",
+                                      kept="variants are still shown")
+            return Pack(folder, meta)
     return None
 
 
@@ -83,11 +107,10 @@ def hpo_links() -> tuple[Pack | None, dict[str, tuple[int, str, str]]]:
     if pack is None:
         return None, {}
     links = {}
-    with gzip.open(pack.root / "gene_phenotypes.tsv.gz", "rt", encoding="utf-8") as handle:
-        next(handle)
-        for line in handle:
-            gene, count, diseases, terms = line.rstrip("\n").split("\t")
-            links[gene] = (int(count), diseases, terms)
+    text = gzip.decompress(pack.read_bytes("gene_phenotypes.tsv.gz")).decode("utf-8")
+    for line in text.splitlines()[1:]:
+        gene, count, diseases, terms = line.split("\t")
+        links[gene] = (int(count), diseases, terms)
     return pack, links
 
 

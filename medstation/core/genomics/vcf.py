@@ -7,7 +7,6 @@ used by the runs-of-homozygosity analysis.
 """
 from __future__ import annotations
 
-import gzip
 import math
 import re
 import tempfile
@@ -64,21 +63,68 @@ class VariantSet:
                 f"the other {len(self.table)} records were loaded")
 
 
-def _open_text(path: Path):
+_CHUNK = 1 << 20
+
+
+def inflate(path: Path, keep: bool = True) -> tuple[bytes, str | None]:
+    """The bytes of a gzip/bgzip file, member by member, and why reading stopped early (None when it did not).
+
+    A member whose data is damaged (bad deflate stream or CRC) is dropped whole, so no garbled record is read; a
+    file cut off mid-member keeps what decompressed before the cut, which is exact. ``keep=False`` only checks.
+    """
+    import zlib
+
+    kept, pending, fed = [], [], False
+    inflater = zlib.decompressobj(31)
     with open(path, "rb") as handle:
-        magic = handle.read(2)
-    if magic == b"\x1f\x8b":
-        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
-    return open(path, "r", encoding="utf-8", errors="replace")
+        data = handle.read(_CHUNK)
+        while data:
+            try:
+                out = inflater.decompress(data)
+                pending.append(out if keep else b"")
+            except zlib.error as exc:
+                return b"".join(kept), f"the compressed data is damaged ({exc})"
+            fed = True
+            if not inflater.eof:
+                data = handle.read(_CHUNK)
+                continue
+            kept += pending
+            pending, data, fed = [], inflater.unused_data or handle.read(_CHUNK), False
+            if data and not b"\x1f\x8b".startswith(data[:2]):
+                return b"".join(kept), "unreadable bytes follow the compressed data"
+            inflater = zlib.decompressobj(31)
+    cut = fed and not inflater.eof
+    return b"".join(kept + pending), "the compressed file is cut off (it ends inside a block)" if cut else None
+
+
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(2) == b"\x1f\x8b"
+
+
+def _read_lines(path: Path) -> tuple[list[str], str | None]:
+    """The text lines of a plain or compressed VCF, and why a compressed one could not be read to its end."""
+    if not _is_gzip(path):
+        with open(path, "r", encoding="utf-8", errors="replace") as handle:
+            return handle.read().splitlines(), None
+    raw, damage = inflate(path)
+    lines = raw.decode("utf-8", errors="replace").splitlines()
+    if damage and lines and not raw.endswith(b"\n"):
+        lines.pop()  # the last line was cut in two: it is not a record
+    return lines, damage
 
 
 def is_bcf(path: Path) -> bool:
-    try:
-        with gzip.open(path, "rb") as handle:
-            return handle.read(3) == b"BCF"
-    except OSError:
-        with open(path, "rb") as handle:
-            return handle.read(3) == b"BCF"
+    import zlib
+
+    with open(path, "rb") as handle:
+        head = handle.read(65536)
+    if head[:2] == b"\x1f\x8b":
+        try:
+            head = zlib.decompressobj(31).decompress(head, 16)
+        except zlib.error:
+            return False
+    return head[:3] == b"BCF"
 
 
 def check_record(parts: list[str], n_columns: int) -> str | None:
@@ -113,10 +159,12 @@ def scan_text(path: Path, ctx: JobContext):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    with _open_text(path) as handle:
-        lines = handle.read().splitlines()
+    lines, damage = _read_lines(path)
     first = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
     header = [line + "\n" for line in lines[:first]]
+    if damage and first == len(lines):
+        raise MedStationError(f"{path.name} could not be read: {damage} at line {len(lines) + 1}, before the end "
+                              "of its header", kept="nothing was loaded")
     if not header or not header[0].startswith("##fileformat=VCF"):
         raise MedStationError(f"{path.name} is not a VCF: the first line must be '##fileformat=VCFv4.x'",
                               kept="nothing was loaded")
@@ -135,6 +183,8 @@ def scan_text(path: Path, ctx: JobContext):
     ok = _valid_lines(body, n_columns) & keep
     problems = [LineProblem(int(numbers[i]), check_record(body[int(i)].as_py().split("\t"), n_columns)
                             or "not a valid VCF record") for i in np.flatnonzero(keep & ~ok)]
+    if damage:
+        problems.append(LineProblem(first + len(body) + 1, f"{damage}; nothing from this line on could be read"))
     good = pc.filter(body, pa.array(ok))
     ctx.progress(0.25, None, f"checked {len(body)} records")
     return header, numbers[ok], problems, good
@@ -323,7 +373,9 @@ def load_vcf(path: str | Path, ctx: JobContext | None = None) -> VariantSet:
         raise MedStationError(f"{path} does not exist", kept="nothing was loaded")
     problems: list[LineProblem] = []
     read_path, line_numbers, cleaned, good = path, None, None, None
-    if not is_bcf(path):
+    if is_bcf(path):
+        _check_bcf(path)
+    else:
         header, line_numbers, problems, good = scan_text(path, ctx)
         if problems:
             cleaned = tempfile.NamedTemporaryFile("w", suffix=".vcf", delete=False, encoding="utf-8")
@@ -333,9 +385,23 @@ def load_vcf(path: str | Path, ctx: JobContext | None = None) -> VariantSet:
             read_path = Path(cleaned.name)
     try:
         return _read(path, read_path, line_numbers, problems, ctx, pd, good)
+    except MedStationError:
+        raise
+    except Exception as exc:  # htslib/cyvcf2 report damage inside records as a plain Exception
+        raise MedStationError(f"{path.name} could not be read: a record is damaged ({exc.__class__.__name__}: "
+                              f"{str(exc)[:160]})", kept="nothing was loaded") from exc
     finally:
         if cleaned is not None:
             Path(cleaned.name).unlink(missing_ok=True)
+
+
+def _check_bcf(path: Path) -> None:
+    """Refuse a BCF whose compressed blocks are damaged or cut off: its records carry no line numbers to report
+    the loss by, so a partly read BCF would silently miss variants."""
+    if _is_gzip(path):
+        _nothing, damage = inflate(path, keep=False)
+        if damage:
+            raise MedStationError(f"{path.name} is a damaged BCF: {damage}", kept="nothing was loaded")
 
 
 def _read(path, read_path, line_numbers, problems, ctx, pd, lines) -> VariantSet:

@@ -24,6 +24,14 @@ def read_notes(path: Path | str) -> list[Note]:
     path = Path(path)
     if not path.is_file():
         raise MedStationError(f"{path}: not a file")
+    try:
+        return _read_by_kind(path)
+    except OSError as exc:
+        raise MedStationError(f"{path}: could not be read ({exc.strerror or exc})", kept="nothing was opened") \
+            from exc
+
+
+def _read_by_kind(path: Path) -> list[Note]:
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv"):
         return read_csv(path)
@@ -49,76 +57,114 @@ def read_text(path: Path) -> Note:
         text = raw.decode("latin-1")
     if "\x00" in text:
         raise MedStationError(f"{path}: this is a binary file, not a text note", kept="nothing was opened")
+    if not text.strip():
+        raise MedStationError(f"{path}: the file is empty", kept="nothing was opened")
     return Note(text.replace("\r\n", "\n"), str(path), note_id=path.stem, title=path.name)
 
 
 def _pick(row: dict[str, str], names: tuple[str, ...]) -> str:
-    lowered = {k.strip().lower(): v for k, v in row.items() if k}
-    return next((str(lowered[n]).strip() for n in names if lowered.get(n)), "")
+    lowered = {k.strip().lower(): v for k, v in row.items() if isinstance(k, str)}
+    return next((str(lowered[n]).strip() for n in names if isinstance(lowered.get(n), str) and lowered[n]), "")
 
 
 def read_csv(path: Path) -> list[Note]:
+    with open(path, "rb") as handle:
+        if b"\x00" in handle.read(8192):
+            raise MedStationError(f"{path}: this is a binary file, not a CSV of notes", kept="nothing was opened")
     with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
         dialect = "excel-tab" if path.suffix.lower() == ".tsv" else "excel"
         reader = csv.DictReader(handle, dialect=dialect)
-        columns = [c.strip().lower() for c in reader.fieldnames or []]
-        if not any(c in columns for c in _TEXT_COLUMNS):
-            raise MedStationError(f"{path}: no note text column (expected one of {', '.join(_TEXT_COLUMNS)}); "
-                                  f"columns are {', '.join(columns) or 'none'}", kept="nothing was opened")
-        notes = []
-        for line, row in enumerate(reader, start=2):
-            text = _pick(row, _TEXT_COLUMNS)
-            if not text:
-                continue
-            note_id = _pick(row, _ID_COLUMNS) or f"row {line}"
-            notes.append(Note(text, f"{path}:{line}", note_id=note_id, patient_id=_pick(row, _PATIENT_COLUMNS),
-                              accession=_pick(row, _ACCESSION_COLUMNS), date=_pick(row, _DATE_COLUMNS),
-                              title=f"{path.name} {note_id}"))
+        try:
+            return _csv_notes(path, reader)
+        except csv.Error as exc:
+            raise MedStationError(f"{path}: line {reader.line_num + 1} is not valid CSV ({exc})",
+                                  kept="nothing was opened") from exc
+
+
+def _csv_notes(path: Path, reader: csv.DictReader) -> list[Note]:
+    columns = [c.strip().lower() for c in reader.fieldnames or []]
+    if not any(c in columns for c in _TEXT_COLUMNS):
+        raise MedStationError(f"{path}: no note text column (expected one of {', '.join(_TEXT_COLUMNS)}); "
+                              f"columns are {', '.join(columns) or 'none'}", kept="nothing was opened")
+    notes = []
+    for row in reader:
+        line = reader.line_num
+        text = _pick(row, _TEXT_COLUMNS)
+        if not text:
+            continue
+        note_id = _pick(row, _ID_COLUMNS) or f"row {line}"
+        notes.append(Note(text, f"{path}:{line}", note_id=note_id, patient_id=_pick(row, _PATIENT_COLUMNS),
+                          accession=_pick(row, _ACCESSION_COLUMNS), date=_pick(row, _DATE_COLUMNS),
+                          title=f"{path.name} {note_id}"))
     if not notes:
         raise MedStationError(f"{path}: the CSV has no rows with note text", kept="nothing was opened")
     return notes
 
 
 # FHIR ---------------------------------------------------------------------------------------------------------
+def _obj(value) -> dict:
+    """``value`` when it is a JSON object, else an empty one: exports put lists or strings where objects belong."""
+    return value if isinstance(value, dict) else {}
+
+
+def _objs(value) -> list[dict]:
+    """The objects of a JSON array; anything else (a string, a number, a lone object) gives none."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
 def read_fhir(path: Path) -> list[Note]:
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise MedStationError(f"{path}: not valid JSON ({exc})", kept="nothing was opened") from exc
-    resources = [e.get("resource", {}) for e in data.get("entry", [])] if data.get("resourceType") == "Bundle" \
-        else [data]
-    notes, skipped = [], []
+    except RecursionError as exc:
+        raise MedStationError(f"{path}: not valid JSON (nested too deeply)", kept="nothing was opened") from exc
+    if not isinstance(data, dict):
+        raise MedStationError(f"{path}: not a FHIR resource (the JSON is a {type(data).__name__}, not an object "
+                              "with a resourceType)", kept="nothing was opened")
+    resources = [_obj(e.get("resource")) for e in _objs(data.get("entry"))] \
+        if data.get("resourceType") == "Bundle" else [data]
+    notes, skipped, damaged = [], [], []
     for i, resource in enumerate(resources):
         kind = resource.get("resourceType", "?")
         if kind not in ("DocumentReference", "DiagnosticReport"):
             continue
-        text = _fhir_text(resource, path, i)
-        if text:
-            notes.append(_fhir_note(resource, text, path, i))
-        else:
-            skipped.append(f"{kind}/{resource.get('id', i)}")
+        name = f"{kind}/{_plain(resource.get('id')) or i}"
+        try:
+            text = _fhir_text(resource, path, i)
+            if text:
+                notes.append(_fhir_note(resource, text, path, i))
+            else:
+                skipped.append(name)
+        except (AttributeError, TypeError, ValueError, KeyError, IndexError, RecursionError) as exc:
+            damaged.append(f"{name} ({exc.__class__.__name__})")
     if not notes:
-        what = f" ({', '.join(skipped)} carry no text)" if skipped else ""
+        what = f" ({', '.join(skipped[:10])} carry no text)" if skipped else ""
+        what += f" ({', '.join(damaged[:10])} could not be read)" if damaged else ""
         raise MedStationError(f"{path}: no DocumentReference or DiagnosticReport with note text{what}",
                               kept="nothing was opened")
     return notes
 
 
+def _plain(value) -> str:
+    return "" if value is None or isinstance(value, (dict, list)) else str(value)
+
+
 def _fhir_text(resource: dict, path: Path, index: int) -> str:
-    attachments = [c.get("attachment", {}) for c in resource.get("content", [])]
-    attachments += resource.get("presentedForm", [])
+    attachments = [_obj(c.get("attachment")) for c in _objs(resource.get("content"))]
+    attachments += _objs(resource.get("presentedForm"))
     for attachment in attachments:
         if attachment.get("data"):
             try:
-                return base64.b64decode(attachment["data"], validate=True).decode("utf-8")
+                return base64.b64decode(str(attachment["data"]), validate=True).decode("utf-8")
             except (ValueError, UnicodeDecodeError) as exc:
-                raise MedStationError(f"{path}: resource {resource.get('id', index)} has an attachment that is not "
-                                      f"base64 UTF-8 text ({exc})", kept="the other resources are kept") from exc
+                raise MedStationError(f"{path}: resource {_plain(resource.get('id')) or index} has an attachment "
+                                      f"that is not base64 UTF-8 text ({exc})", kept="nothing was opened") from exc
     if resource.get("conclusion"):
         return str(resource["conclusion"])
-    div = resource.get("text", {}).get("div", "")
+    div = _obj(resource.get("text")).get("div", "")
     if div:
-        return _strip_xhtml(div)
+        return _strip_xhtml(str(div))
     return ""
 
 
@@ -130,28 +176,30 @@ def _strip_xhtml(div: str) -> str:
         return re.sub(r"<[^>]+>", " ", div).strip()
 
 
-def _reference_id(ref: dict) -> str:
-    value = (ref or {}).get("reference", "")
-    return value.rsplit("/", 1)[-1] if value else (ref or {}).get("identifier", {}).get("value", "")
+def _reference_id(ref) -> str:
+    ref = _obj(ref)
+    value = _plain(ref.get("reference"))
+    return value.rsplit("/", 1)[-1] if value else _plain(_obj(ref.get("identifier")).get("value"))
 
 
 def _fhir_note(resource: dict, text: str, path: Path, index: int) -> Note:
-    identifiers = resource.get("identifier", [])
-    accession = next((i.get("value", "") for i in identifiers
-                      if "ACSN" in json.dumps(i.get("type", {})) or "accession" in i.get("system", "").lower()), "")
-    date = resource.get("date") or resource.get("effectiveDateTime") or resource.get("issued") or ""
-    title = resource.get("description") or resource.get("code", {}).get("text") or resource.get("type", {}).get(
-        "text") or resource["resourceType"]
-    return Note(text, f"{path}#{resource.get('id', index)}", note_id=str(resource.get("id", index)),
-                patient_id=_reference_id(resource.get("subject", {})), accession=accession, date=str(date)[:10],
-                title=str(title))
+    identifiers = _objs(resource.get("identifier"))
+    accession = next((_plain(i.get("value")) for i in identifiers
+                      if "ACSN" in json.dumps(i.get("type", {})) or "accession" in _plain(i.get("system")).lower()),
+                     "")
+    date = _plain(resource.get("date") or resource.get("effectiveDateTime") or resource.get("issued"))
+    title = _plain(resource.get("description")) or _plain(_obj(resource.get("code")).get("text")) or _plain(
+        _obj(resource.get("type")).get("text")) or resource["resourceType"]
+    note_id = _plain(resource.get("id")) or str(index)
+    return Note(text, f"{path}#{note_id}", note_id=note_id, patient_id=_reference_id(resource.get("subject")),
+                accession=accession, date=date[:10], title=str(title))
 
 
 # OpenI XML ----------------------------------------------------------------------------------------------------
 def read_openi_xml(path: Path) -> Note:
     try:
         root = ET.parse(path).getroot()
-    except ET.ParseError as exc:
+    except (ET.ParseError, ValueError, LookupError) as exc:  # bad bytes, or an unknown declared encoding
         raise MedStationError(f"{path}: not well-formed XML ({exc})", kept="nothing was opened") from exc
     parts = []
     for node in root.iter("AbstractText"):
@@ -161,9 +209,11 @@ def read_openi_xml(path: Path) -> Note:
             parts.append(f"{label}: {body}")
     if not parts:
         text = " ".join(t.strip() for t in root.itertext() if t.strip())
+        if not text:
+            raise MedStationError(f"{path}: the XML holds no report text", kept="nothing was opened")
         return Note(text, str(path), note_id=path.stem, title=path.name)
     uid = root.find("uId")
-    note_id = uid.get("id") if uid is not None else path.stem
+    note_id = (uid.get("id") if uid is not None else None) or path.stem
     date = (root.findtext("articleDate") or "").strip()
     return Note("\n".join(parts), str(path), note_id=note_id, title=f"{note_id} ({path.name})", date=date)
 
@@ -185,6 +235,14 @@ def read_dicom_sr(path: Path) -> Note:
     if "ContentSequence" not in ds:
         raise MedStationError(f"{path}: this DICOM object has no SR content (ContentSequence); open it in Imaging",
                               kept="nothing was opened")
+    try:
+        return _sr_note(ds, path)
+    except Exception as exc:  # pydicom decodes elements lazily: damage surfaces here as many exception types
+        raise MedStationError(f"{path}: the SR content is damaged ({exc.__class__.__name__}: {str(exc)[:120]})",
+                              kept="nothing was opened") from exc
+
+
+def _sr_note(ds, path: Path) -> Note:
     lines: list[str] = []
     _walk_sr(ds.ContentSequence, lines, 0)
     return Note("\n".join(lines), str(path), note_id=str(ds.get("SOPInstanceUID", path.stem)),

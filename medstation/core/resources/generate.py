@@ -27,7 +27,7 @@ number of transfers. Stays still in progress at the end of the simulated period 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -245,4 +245,4 @@ def describe() -> list[tuple[str, int]]:
     return [(u.name, u.capacity) for u in UNITS]
 
 
-__all__ = ["UNITS", "generate", "write", "days_for", "describe", "datetime", "timedelta"]
+__all__ = ["UNITS", "generate", "write", "days_for", "describe"]

@@ -113,7 +113,11 @@ def read_header(path: Path) -> list[str]:
         import csv
 
         with open(path, newline="", encoding="utf-8", errors="replace") as handle:
-            header = next(csv.reader(handle, delimiter=_delimiter(path)), [])
+            try:
+                header = next(csv.reader(handle, delimiter=_delimiter(path)), [])
+            except csv.Error as exc:
+                raise MedStationError(f"{path.name} line 1 is not a readable CSV header ({exc}); nothing was "
+                                      "imported") from exc
         if not header:
             raise MedStationError(f"{path.name} is empty: no header line")
         return header

@@ -13,6 +13,7 @@ from medstation.core.resources.fhir import MAPPING as FHIR_MAPPING
 from medstation.inference.resources import los
 
 MODEL_NAME = "resources-los-hgb (trained on the loaded data)"
+MAX_FORECAST_UNITS = 12  # the busiest units (and the whole hospital) are forecast
 
 
 def mapping_for(path: Path, overrides: dict | None = None) -> mapping.Mapping:
@@ -60,7 +61,9 @@ def analyze(path: Path, horizon: int = 14, overrides: dict | None = None, ctx: J
     try:
         summary = ds.summary()
         snap = analytics.snapshot(ds.cursor(), summary)
-        fc = forecast.forecast_summary(summary, horizon, folds, ctx=ctx.sub(0.3, 0.7))
+        busiest = [summary.units[i] for i in sorted(np.argsort(-summary.census.mean(1))[:MAX_FORECAST_UNITS])] \
+            if summary.census.shape[1] else None
+        fc = forecast.forecast_summary(summary, horizon, folds, busiest, ctx=ctx.sub(0.3, 0.7))
         audit.record("infer", ds.name, detail=f"census forecast {horizon} days, ETS with backtest",
                      model="census-ets", model_version="statsmodels")
         los_part = los_section(ds, ctx.sub(0.7, 1.0))
@@ -78,7 +81,7 @@ def analyze(path: Path, horizon: int = 14, overrides: dict | None = None, ctx: J
         ds.close()
 
 
-__all__ = ["analyze", "mapping_for", "unit_table", "np"]
+__all__ = ["analyze", "mapping_for", "unit_table"]
 
 
 class LosInsights:

@@ -3,7 +3,9 @@ the Grad-CAM / Grad-CAM++ heat map of a slice over the image with the label, pro
 the model's name, version and card.
 
 Scoring and explaining run as background jobs (ctx.jobs); results for a series that is no longer on screen are
-dropped. Clicking the score plot jumps the viewer to that slice and explains it.
+dropped. Clicking the score plot jumps the viewer to that slice and explains it. "Export DICOM..." writes the
+explained slice as a Secondary Capture of the heat map (in the window on screen) and a Comprehensive SR naming the
+model, version, weights sha256 and method, ready to send back to the PACS.
 """
 from __future__ import annotations
 
@@ -29,6 +31,23 @@ def _explain_work(model, volume, z: int, method: str, class_index: int, ctx):
 
     ctx.progress(0, 1, f"{METHODS[method]} of slice {z + 1}")
     return service.explain_slice(model, volume, z, method, class_index)
+
+
+def _export_work(volume, why, center: float, width: float, folder: str, ctx):
+    from pathlib import Path
+
+    from medstation.core import audit
+    from medstation.inference import export, overlay, service
+
+    ctx.progress(0, 2, f"Writing the DICOM result of slice {why.index + 1}")
+    rgb = overlay.blend(volume.pixels[why.index], why.heatmap, center, width)
+    ctx.check()
+    files = export.export_prediction(volume, why, rgb, Path(folder))
+    audit.record("export", service.series_name(volume), model=why.model, model_version=why.version,
+                 detail=f"{why.method_title} of slice {why.index + 1} for '{why.label}' (p={why.probability:.3f}) "
+                        f"as DICOM: {files.secondary_capture.name}, {files.structured_report.name} in {folder}")
+    ctx.progress(2, 2, "DICOM result written")
+    return files
 
 
 class SliceScorePlot(pg.PlotWidget):
@@ -75,6 +94,7 @@ class ExplainPanel(QWidget):
 
     scored = Signal(object)  # service.SeriesScores
     explained = Signal(object)  # explain.Explanation
+    exported = Signal(object)  # export.ExportedFiles of the explained slice
 
     def __init__(self, ctx, pane, parent=None):
         super().__init__(parent)
@@ -99,6 +119,10 @@ class ExplainPanel(QWidget):
         self.run_button.clicked.connect(self.analyse)
         self.explain_button = QPushButton("Explain this slice")
         self.explain_button.clicked.connect(lambda: self.show_slice(self.pane.current_index(), jump=False))
+        self.export_button = QPushButton("Export DICOM...")
+        self.export_button.setToolTip("Save the explained slice as a DICOM Secondary Capture of the heat map and a "
+                                      "Structured Report naming the model, to send back to the PACS")
+        self.export_button.clicked.connect(self.export_dicom)
         self.status = QLabel("Open a series to see which models fit it.")
         self.status.setWordWrap(True)
         self.plot = SliceScorePlot()
@@ -110,6 +134,7 @@ class ExplainPanel(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.explain_button)
+        buttons.addWidget(self.export_button)
         why = QFormLayout()
         for key, title in (("label", "Label"), ("probability", "Probability"), ("method", "Method"),
                            ("layer", "Target layer"), ("model", "Model")):
@@ -130,6 +155,7 @@ class ExplainPanel(QWidget):
         layout.addWidget(self.notice)
         self.models.currentIndexChanged.connect(self._model_changed)
         self._enable(False)
+        self.export_button.setEnabled(False)
 
     def _enable(self, on: bool) -> None:
         for widget in (self.run_button, self.explain_button, self.models, self.method, self.target):
@@ -239,13 +265,50 @@ class ExplainPanel(QWidget):
         self.why["label"].setText(f"{why.label} (slice {why.index + 1})")
         self.why["probability"].setText(f"{why.probability:.3f}")
         self.why["method"].setText(why.method_title)
-        self.why["layer"].setText(why.target_layer)
+        self.why["layer"].setText(why.target_layer + (f" (refined by Layer-CAM on {why.refine_layer})"
+                                                      if getattr(why, "refine_layer", None) else ""))
         self.why["model"].setText(f"{why.model} {why.version}  (sha256 {why.sha256[:12]}...)")
+        self.export_button.setEnabled(True)
         self.explained.emit(why)
 
     def _clear_why(self) -> None:
         for label in self.why.values():
             label.setText("-")
+        self.export_button.setEnabled(False)
+
+    # exporting -------------------------------------------------------------------------------------------------
+    def export_dicom(self) -> None:
+        """Ask for a folder and write the explained slice there as DICOM (SC + SR) in the background."""
+        from medstation.gui import ask
+
+        volume, why = self.volume, self.explanation
+        if volume is None or why is None:
+            self.status.setText("Explain a slice first; its heat map and the model's result are what is exported.")
+            return
+        folder = ask.open_folder(self, "Export DICOM result to folder")
+        if not folder:
+            return
+        window = self.pane.viewer.window
+        self.export_button.setEnabled(False)
+        # not cancelled when another series opens: what the user asked to save is saved
+        self.ctx.jobs.submit(f"Exporting DICOM result of slice {why.index + 1}", _export_work, volume, why,
+                             window.center, window.width, folder,
+                             on_result=lambda files, v=volume: self._exported(v, files),
+                             on_error=self._export_failed, kept="the prediction and heat map are unchanged")
+
+    def _exported(self, volume, files) -> None:
+        if volume is self.volume and self.explanation is not None:
+            self.export_button.setEnabled(True)
+        folder = files.secondary_capture.parent
+        self.status.setText(f"Saved the heat map ({files.secondary_capture.name}) and the report "
+                            f"({files.structured_report.name}) in {folder}; send them to the PACS from PACS Query.")
+        self.ctx.notify(f"DICOM result saved in {folder}")
+        self.exported.emit(files)
+
+    def _export_failed(self, text: str) -> None:
+        self.export_button.setEnabled(self.explanation is not None)
+        self.status.setText(text)
+        self.ctx.show_error(text)
 
     def open_card(self, name: str) -> None:
         window = self.window()

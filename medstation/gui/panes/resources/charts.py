@@ -63,7 +63,7 @@ class CensusChart(ChartPanel):
     def show_census(self, days: np.ndarray, series: dict[str, tuple[np.ndarray, float]], kind: str) -> None:
         self.plot.clear()
         self.days, self.lines = days, series
-        self.plot.setTitle(f"Daily {kind} census against capacity", color=plot_colours()["foreground"])
+        self.plot.setTitle(f"Daily census ({kind}) against capacity (dashed)", color=plot_colours()["foreground"])
         x = epoch_seconds(days)
         for i, (name, (census, capacity)) in enumerate(series.items()):
             colour = UNIT_COLOURS[i % len(UNIT_COLOURS)]

@@ -2,7 +2,7 @@
 held-out patients whose drivers can be shown."""
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 
@@ -65,7 +65,7 @@ class BacktestTableModel(RowsTableModel):
 
 
 class ClusterTableModel(RowsTableModel):
-    headers = ("group", "patients", "share %", "mean LOS", "bed days", "bed-day share %", "typical unit",
+    headers = ("group", "patients", "share %", "mean LOS", "total LOS", "share of total LOS %", "typical unit",
                "admission type", "mean age")
 
 
@@ -78,4 +78,4 @@ def percent(value: float | None) -> float | None:
 
 
 __all__ = ["RowsTableModel", "QuarantineTableModel", "BacktestTableModel", "ClusterTableModel",
-           "PatientTableModel", "percent", "Callable"]
+           "PatientTableModel", "percent"]

@@ -37,14 +37,14 @@ class SnapshotStrip(QWidget):
         layout.addStretch(1)
 
     def show_snapshot(self, snap: analytics.Snapshot, capacity_note: str) -> None:
-        l = self.labels
-        l["as_of"].setText(f"As of <b>{snap.as_of:%Y-%m-%d %H:%M}</b>")
+        shown = self.labels
+        shown["as_of"].setText(f"As of <b>{snap.as_of:%Y-%m-%d %H:%M}</b>")
         colour = "#d86a6a" if snap.occupancy >= 0.95 else "#e0a040" if snap.occupancy >= 0.85 else "#6cc070"
-        l["occupancy"].setText(f"Occupancy <b style='color:{colour}'>{snap.occupancy * 100:.0f}%</b>")
-        l["free"].setText(f"Free beds <b>{snap.free_beds}</b>")
-        l["in"].setText(f"In now <b>{snap.census}</b> / {snap.capacity:.0f}")
-        l["out24"].setText(f"Expected discharges 24 h <b>{snap.expected_discharges_24h:.1f}</b>")
-        l["capacity"].setText(capacity_note)
+        shown["occupancy"].setText(f"Occupancy <b style='color:{colour}'>{snap.occupancy * 100:.0f}%</b>")
+        shown["free"].setText(f"Free beds <b>{snap.free_beds}</b>")
+        shown["in"].setText(f"In now <b>{snap.census}</b> / {snap.capacity:.0f}")
+        shown["out24"].setText(f"Expected discharges 24 h <b>{snap.expected_discharges_24h:.1f}</b>")
+        shown["capacity"].setText(capacity_note)
 
 
 class ResourcesPane(Pane):

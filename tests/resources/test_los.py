@@ -1,0 +1,83 @@
+"""The length-of-stay model: held-out error, SHAP additivity, drivers, waterfall and clusters."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from medstation.inference.resources import los
+
+
+@pytest.fixture(scope="module")
+def hospital_model(hospital_csv, tmp_path_factory):
+    """One model for the module: the hospital imported into a dataset file of its own."""
+    from medstation.core.resources import mapping, store
+
+    path, frame = hospital_csv
+    target = tmp_path_factory.mktemp("los") / "hospital.duckdb"
+    store.import_file(path, mapping.guess(store.read_header(path)), target=target)
+    ds = store.Dataset(target)
+    data = los.load_encounters(ds.cursor(), ds.length_scale)
+    yield los.train(data, ds.length_unit, max_iter=60), frame
+    ds.close()
+
+
+@pytest.fixture
+def model(hospital_model):
+    return hospital_model[0]
+
+
+@pytest.fixture
+def hospital(hospital_model):
+    return None, hospital_model[1]
+
+
+def test_encounters_join_transfers_and_model_beats_the_mean(model, hospital):
+    _ds, frame = hospital
+    data = model.data
+    done = frame.groupby("encounter_id").discharge_time.apply(lambda s: s.notna().all())
+    assert len(data.y) == int(done.sum())
+    stepped = data.frame[data.frame.transfers == 1].iloc[0]
+    rows = frame[frame.encounter_id == stepped.encounter_id]
+    assert len(rows) == 2
+    expected = (rows.discharge_time.max() - rows.admit_time.min()).total_seconds() / 86400
+    assert stepped.los == pytest.approx(expected)
+    assert len(model.test_index) == int(len(data.y) * 0.2)
+    assert model.rmse < model.baseline_rmse
+
+
+def test_shap_values_add_up_to_the_prediction(model):
+    X = model.data.X[model.test_index[:300]]
+    values = model.shap_values(X)
+    assert values.shape == (300, len(los.FEATURES))
+    np.testing.assert_allclose(values.sum(1) + model.expected_value, model.predict(X), atol=1e-6)
+
+
+def test_drivers_and_waterfall_name_the_features(model):
+    drivers = model.drivers(sample=500)
+    assert {f for f, _ in drivers} == set(los.FEATURES)
+    assert drivers[0][1] >= drivers[-1][1] > -1e-12
+    assert drivers[0][0] in ("age", "admission_type", "first_unit", "diagnosis_group")
+    steps = model.waterfall(0)
+    assert sum(v for _, _, v in steps) + model.expected_value == pytest.approx(model.predict(model.data.X[:1])[0])
+    assert dict((f, v) for f, v, _ in steps)["first_unit"] == model.data.frame.first_unit.iloc[0]
+
+
+def test_clusters_profile_who_uses_the_bed_days(model):
+    labels, groups = los.clusters(model.data, k=4)
+    assert len(labels) == len(model.data.y) and len(groups) == 4
+    assert sum(g.size for g in groups) == len(model.data.y)
+    assert sum(g.bed_day_share for g in groups) == pytest.approx(1.0)
+    assert groups[0].bed_days >= groups[-1].bed_days
+    top = labels == groups[0].label
+    assert groups[0].mean_los == pytest.approx(model.data.y[top].mean())
+
+
+def test_too_few_encounters_is_a_clear_error():
+    from medstation.core.errors import MedStationError
+    import pandas as pd
+
+    frame = pd.DataFrame({"encounter_id": ["a"], "age": [1.0], "admit_hour": [1], "transfers": [0],
+                          "first_unit": ["X"], "admission_type": ["e"], "diagnosis_group": ["d"], "sex": ["F"],
+                          "admit_weekday": ["Monday"], "los": [1.0]})
+    with pytest.raises(MedStationError, match="only 1 completed encounters"):
+        los.train(los.encode(frame))
