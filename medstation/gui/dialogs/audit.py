@@ -3,44 +3,31 @@ from __future__ import annotations
 
 from dataclasses import astuple, fields
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QPushButton, QTableView, QVBoxLayout, QWidget)
 
 from medstation.core import audit
+from medstation.gui.table_model import RowsTableModel
 
 COLUMNS = ("seq", "ts", "os_user", "action", "object", "detail", "model", "model_version")
 HEADERS = ("#", "Time (UTC)", "User", "Action", "Object", "Detail", "Model", "Version")
 
 
-class AuditTableModel(QAbstractTableModel):
+class AuditTableModel(RowsTableModel):
+    HEADERS = HEADERS
+
     def __init__(self, rows: list[audit.AuditEntry] | None = None):
-        super().__init__()
-        self.rows = rows or []
+        super().__init__(rows=rows or [])
         names = [f.name for f in fields(audit.AuditEntry)]
         self._index = [names.index(c) for c in COLUMNS]
 
-    def set_rows(self, rows: list[audit.AuditEntry]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
-
     def data(self, index, role=Qt.DisplayRole):
-        if not index.isValid() or role not in (Qt.DisplayRole, Qt.ToolTipRole):
+        entry = self.row_at(index)
+        if entry is None or role not in (Qt.DisplayRole, Qt.ToolTipRole):
             return None
-        value = astuple(self.rows[index.row()])[self._index[index.column()]]
+        value = astuple(entry)[self._index[index.column()]]
         return "" if value is None else str(value)
-
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if role == Qt.DisplayRole and orientation == Qt.Horizontal:
-            return HEADERS[section]
-        return None
 
 
 class AuditDialog(QDialog):

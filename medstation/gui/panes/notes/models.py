@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
 from medstation.core.notes.model import Concept, Note
 from medstation.gui.panes.notes.colours import STATUS_COLOURS
+from medstation.gui.table_model import RowsTableModel
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -44,30 +45,19 @@ class NoteListModel(QAbstractListModel):
         return first
 
 
-class ConceptTableModel(QAbstractTableModel):
+class ConceptTableModel(RowsTableModel):
     """Concepts in the note: the words, the observation they count towards, their status and section."""
 
     HEADERS = ("Concept", "Observation", "Status", "Attributes", "Section")
 
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.concepts: list[Concept] = []
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.concepts)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.DisplayRole) -> Any:
-        if role == Qt.DisplayRole and orientation == Qt.Horizontal and 0 <= section < len(self.HEADERS):
-            return self.HEADERS[section]
-        return None
+    @property
+    def concepts(self) -> list[Concept]:
+        return self.rows
 
     def data(self, index: _Index, role: int = Qt.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.concepts):
+        c = self.row_at(index)
+        if c is None:
             return None
-        c = self.concepts[index.row()]
         if role in (Qt.DisplayRole, Qt.ToolTipRole):
             return (c.text, c.category, c.status, ", ".join(c.attributes) or "-", c.section)[index.column()]
         if role == Qt.DecorationRole and index.column() == 2:
@@ -77,35 +67,21 @@ class ConceptTableModel(QAbstractTableModel):
         return None
 
     def set_concepts(self, concepts: list[Concept]) -> None:
-        self.beginResetModel()
-        self.concepts = list(concepts)
-        self.endResetModel()
+        self.set_rows(concepts)
 
 
-class LabelTableModel(QAbstractTableModel):
+class LabelTableModel(RowsTableModel):
     """The classifier's label for each observation with probabilities, next to the rule labeler's."""
 
     HEADERS = ("Observation", "Model", "Present", "Uncertain", "Absent", "Rules")
 
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.rows: list[tuple[str, str, dict[str, float], str]] = []
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.DisplayRole) -> Any:
-        if role == Qt.DisplayRole and orientation == Qt.Horizontal and 0 <= section < len(self.HEADERS):
-            return self.HEADERS[section]
-        return None
+    rows: list[tuple[str, str, dict[str, float], str]]
 
     def data(self, index: _Index, role: int = Qt.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+        row = self.row_at(index)
+        if row is None:
             return None
-        label, state, probs, rule = self.rows[index.row()]
+        label, state, probs, rule = row
         column = index.column()
         if role == Qt.DisplayRole:
             values = (label, state, f"{probs['present']:.2f}", f"{probs['uncertain']:.2f}", f"{probs['absent']:.2f}",
@@ -124,9 +100,7 @@ class LabelTableModel(QAbstractTableModel):
         return None
 
     def set_labels(self, predictions, rule_labels: dict[str, str]) -> None:
-        self.beginResetModel()
-        self.rows = [(p.label, p.state, p.probabilities, rule_labels.get(p.label, "")) for p in predictions]
-        self.endResetModel()
+        self.set_rows([(p.label, p.state, p.probabilities, rule_labels.get(p.label, "")) for p in predictions])
 
     def row_of(self, label: str) -> int:
         return next((i for i, row in enumerate(self.rows) if row[0] == label), -1)

@@ -55,7 +55,7 @@ class CensusChart(ChartPanel):
 
     def __init__(self, parent=None):
         super().__init__("Daily census against capacity", date_axis=True, parent=parent)
-        self.plot.addLegend(offset=(10, 10))
+        self.plot.addLegend(offset=(10, 10), brush=legend_brush())
         self.plot.setLabel("left", "patients")
         self.days = np.array([], dtype="datetime64[D]")
         self.lines: dict[str, tuple[np.ndarray, float]] = {}
@@ -94,7 +94,7 @@ class FlowChart(ChartPanel):
 
     def __init__(self, parent=None):
         super().__init__("Admissions and discharges per day", date_axis=True, parent=parent)
-        self.plot.addLegend(offset=(10, 10))
+        self.plot.addLegend(offset=(10, 10), brush=legend_brush())
         self.days = np.array([], dtype="datetime64[D]")
         self.adm = self.dis = np.array([])
 
@@ -197,7 +197,7 @@ class ForecastChart(ChartPanel):
 
     def __init__(self, parent=None):
         super().__init__("Census forecast", date_axis=True, parent=parent)
-        self.plot.addLegend(offset=(10, 10))
+        self.plot.addLegend(offset=(10, 10), brush=legend_brush())
         self.history = (np.array([], dtype="datetime64[D]"), np.array([]))
         self.result = None
 
@@ -239,3 +239,12 @@ class ForecastChart(ChartPanel):
         return (["day", "mean", "lower80", "upper80", "lower95", "upper95"],
                 [[str(d), *(round(float(v), 2) for v in vals)] for d, *vals in
                  zip(r.days, r.mean, r.lower80, r.upper80, r.lower95, r.upper95)])
+
+
+def legend_brush():
+    """A half-opaque panel behind legend text, so labels stay readable over the lines."""
+    from medstation.gui.theme import plot_colours
+
+    colour = pg.mkColor(plot_colours()["background"])
+    colour.setAlpha(210)
+    return pg.mkBrush(colour)
