@@ -60,7 +60,7 @@ class MainWindow(QMainWindow):
         self.device_label.setObjectName("deviceLabel")
         self.ctx.device.changed.connect(self.device_label.setText)
         self.job_strip = JobStrip(self.ctx.jobs)
-        self.statusBar().addWidget(self.device_label)
+        self.statusBar().addPermanentWidget(self.device_label)  # status messages use the left, never cover it
         self.statusBar().addPermanentWidget(self.job_strip)
 
         self._build_menus()

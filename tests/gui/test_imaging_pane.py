@@ -227,7 +227,8 @@ def test_a_folder_without_images_is_explained(main_window, qtbot, tmp_path):
     pane = main_window.show_pane("imaging")
     with qtbot.waitSignal(pane.import_finished, timeout=LOAD_TIMEOUT):
         main_window.open_paths([folder])
-    assert main_window.message_bar.label.text().startswith("No DICOM images were found: 1 files: 0 images added")
+    assert main_window.message_bar.label.text() == (f"Could not open {folder / 'IM1'}: pixel data truncated: the "
+                                                    "file has 12906 of its 32768 bytes; nothing was opened.")
     assert pane.browser.report_model.item(0, 0).text() == str(folder / "IM1")
     assert pane.browser.report.isVisible()
 

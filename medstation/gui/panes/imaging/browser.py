@@ -156,6 +156,10 @@ class SeriesBrowser(QWidget):
         self.report = QTreeView()
         self.report.setModel(self.report_model)
         self.report.setRootIsDecorated(False)
+        self.report.setWordWrap(True)  # long reasons wrap in their column; the full text is in the tooltip
+        self.report.setUniformRowHeights(False)
+        self.report.setTextElideMode(Qt.ElideMiddle)
+        self.report.header().setStretchLastSection(True)
         self.report.setVisible(False)
         split = QSplitter(Qt.Vertical)
         split.addWidget(self.tree)
@@ -181,7 +185,7 @@ class SeriesBrowser(QWidget):
         self.summary.setText(report.summary())
         self.report_model.show_report(report)
         self.report.setVisible(bool(report.skipped))
-        self.report.resizeColumnToContents(0)
+        self.report.setColumnWidth(0, max(self.report.viewport().width() // 3, 80))  # paths elide in the middle
 
     def select_series(self, series_uid: str) -> bool:
         item = self.model.series_items.get(series_uid)

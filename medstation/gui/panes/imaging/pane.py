@@ -22,6 +22,14 @@ from medstation.gui.panes.imaging.tags import TagBrowser
 from medstation.gui.panes.imaging.viewer import SliceViewer
 
 
+def skipped_message(skipped: list[tuple[str, str]], showing: bool) -> str:
+    """One sentence naming the file(s) that could not be opened, why, and what stays on screen."""
+    path, reason = skipped[0]
+    more = f" (and {len(skipped) - 1} more file(s); see the import report)" if len(skipped) > 1 else ""
+    kept = "the series on screen stays" if showing else "nothing was opened"
+    return f"Could not open {path}: {str(reason).rstrip('.')}{more}; {kept}."
+
+
 class ImagingPane(Pane):
     key = "imaging"
     title = "Imaging"
@@ -64,6 +72,8 @@ class ImagingPane(Pane):
         self.viewer = SliceViewer()
         self.compare_viewer = SliceViewer()
         self.mpr_viewers = [SliceViewer("coronal"), SliceViewer("sagittal")]
+        for viewer in [self.compare_viewer] + self.mpr_viewers:  # one registry: overlays follow their series
+            viewer.overlays = self.viewer.overlays
         self.mpr = MprLinker([self.viewer] + self.mpr_viewers, self)
         self.link = ScrollLink(self.viewer, self.compare_viewer, self)
         self.toolbar = ViewerToolbar()
@@ -182,8 +192,10 @@ class ImagingPane(Pane):
         self.import_finished.emit(report)
         if new:
             self.browser.select_series(new[0])
-        elif not uids:
+        elif not uids and not report.skipped:
             self.ctx.show_error(f"No DICOM images were found: {report.summary()}")
+        if report.skipped and not new:
+            self.ctx.show_error(skipped_message(report.skipped, self.viewer.volume is not None))
 
     def _make_thumbnails(self, uids: list[str]) -> None:
         if not uids or self._closing:
@@ -240,7 +252,9 @@ class ImagingPane(Pane):
     def _show_volume(self, volume: Volume) -> None:
         from medstation.core.imaging import windowing
 
-        keep = self.viewer.window if self.viewer.volume is not None and not self._full_shown else None
+        shown = self.viewer.volume  # the first image of this same series, or still the previous series
+        same = shown is not None and not self._full_shown and shown.series_uid == volume.series_uid
+        keep = self.viewer.voi if same and self.viewer.user_window else None  # only a reader's own choice
         self.centre.setCurrentIndex(1)
         self._leave_mpr()
         self._full_shown = True
