@@ -236,7 +236,7 @@ def test_an_mr_without_sop_instance_uid_is_viewable_and_never_sent(main_window, 
     path = derive(get_testdata_file("MR_small.dcm"), folder / "mr.dcm", remove=("SOPInstanceUID",))
     pane, volume = _open(main_window, qtbot, [folder])
     assert volume.pixels.shape[0] == 1 and index.is_derived(volume.sop_uids[0])
-    assert "No SOP Instance UID: key derived from the file" in pane.viewer.text.corners["top_right"].text()
+    assert "No SOP Instance UID: key derived from the file" in pane.viewer.text.corner_text("top_right")
     with pytest.raises(MedStationError, match="none of the 1 file"):
         send.send(PacsNode("pacs", "PACS", "127.0.0.1", 11112), LocalAE(), [path])
     with pytest.raises(MedStationError, match="not a DICOM instance \\(no SOP Instance UID\\); skipped"):
@@ -244,3 +244,51 @@ def test_an_mr_without_sop_instance_uid_is_viewable_and_never_sent(main_window, 
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.dcm"))
     with pytest.raises(MedStationError, match=r"has no SOP Instance UID \(0008,0018\)"):
         export._source(volume, 0)
+
+
+# 7. a 1024x700 laptop ------------------------------------------------------------------------------------------
+
+def _overflowed(toolbar) -> list[str]:
+    from PySide6.QtWidgets import QToolButton
+
+    hidden = [a.text() or type(toolbar.widgetForAction(a)).__name__ for a in toolbar.actions()
+              if a.isVisible() and not a.isSeparator() and not toolbar.widgetForAction(a).isVisible()]
+    extension = toolbar.findChild(QToolButton, "qt_toolbar_ext_button")
+    return hidden + (["overflow arrow"] if extension is not None and extension.isVisible() else [])
+
+
+def test_at_1024x700_the_image_keeps_600px_and_every_action_shows(main_window, qtbot, tmp_path):
+    from PySide6.QtCore import QRect
+
+    folder = tmp_path / "two"
+    folder.mkdir()
+    shutil.copy(get_testdata_file("CT_small.dcm"), folder / "ct.dcm")
+    shutil.copy(get_testdata_file("MR_small.dcm"), folder / "mr.dcm")
+    pane, first = _open(main_window, qtbot, [folder])
+    main_window.resize(1024, 700)
+    qtbot.waitUntil(lambda: main_window.width() == 1024 and pane.compact)
+    qtbot.waitUntil(lambda: pane.viewer.canvas.width() >= 600)
+    assert pane.side.tabText(0) == "Studies" and pane.browser.parent() is not None
+    assert not pane.split.isAncestorOf(pane.browser) or pane.side.isAncestorOf(pane.browser)
+    for toolbar in (pane.toolbar, pane.toolbar.layouts):
+        assert _overflowed(toolbar) == []
+    # compare view: two viewers side by side, their corner texts and edge letters never overlap
+    other = [uid for uid in pane.browser.model.series_uids() if uid != first.series_uid][0]
+    pane.toolbar.actions_by_name["compare"].trigger()
+    with qtbot.waitSignal(pane.compare_loaded, timeout=LOAD_TIMEOUT):
+        pane.browser.select_series(other)
+    qtbot.wait(50)
+    for viewer in (pane.viewer, pane.compare_viewer):
+        labels = [lab for lab in list(viewer.text.corners.values()) + list(viewer.text.edges.values())
+                  if lab.isVisible() and lab.text()]
+        boxes = [QRect(lab.geometry()) for lab in labels]
+        for i, a in enumerate(boxes):
+            assert viewer.canvas.rect().contains(a), labels[i].text()
+            for j in range(i + 1, len(boxes)):
+                assert not a.intersects(boxes[j]), (labels[i].text(), labels[j].text())
+    # the status bar: messages never cover the device label
+    main_window.notify("a long status message " * 6)
+    assert main_window.device_label.isVisible()
+    main_window.resize(1600, 1000)
+    qtbot.waitUntil(lambda: not pane.compact)
+    assert pane.split.widget(0) is pane.browser and pane.side.indexOf(pane.browser) == -1

@@ -100,15 +100,19 @@ class ImagingPane(Pane):
         self.centre = QStackedWidget()
         self.centre.addWidget(self.empty)
         self.centre.addWidget(self._viewer_area())
-        split = QSplitter(Qt.Horizontal)
+        self.split = split = QSplitter(Qt.Horizontal)
         split.addWidget(self.browser)
         split.addWidget(self.centre)
         split.addWidget(self.side)
         split.setStretchFactor(1, 1)
         split.setSizes([360, 720, 420])
+        self.compact = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(split)
+        layout.setSpacing(0)
+        layout.addWidget(self.toolbar)  # across the whole pane: every action stays visible on a small screen
+        layout.addWidget(self.toolbar.layouts)
+        layout.addWidget(split, 1)
         from medstation.gui.panes.imaging.explain import ExplainPanel
 
         self.explain_panel = ExplainPanel(self.ctx, self)
@@ -127,10 +131,35 @@ class ImagingPane(Pane):
         self.compare_viewer.setVisible(False)
         layout = QVBoxLayout(area)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.toolbar)
-        layout.addWidget(self.toolbar.layouts)
         layout.addWidget(views, 1)
         return area
+
+    COMPACT_WIDTH = 1280  # below this pane width the study browser becomes a tab beside the tags
+    SIDE_WIDTH = 360
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.arrange(self.width() < self.COMPACT_WIDTH)
+
+    def arrange(self, compact: bool) -> None:
+        """Wide: browser | viewer | side tabs. Compact (a 1024x700 laptop): the browser is the "Studies" tab of
+        the side panel, so the image keeps at least 600 px of width."""
+        if compact != self.compact:
+            self.compact = compact
+            if compact:
+                self.side.insertTab(0, self.browser, "Studies")
+                if self.viewer.volume is None:
+                    self.side.setCurrentIndex(0)
+            else:
+                self.side.removeTab(self.side.indexOf(self.browser))
+                self.split.insertWidget(0, self.browser)
+                self.browser.show()
+        total = max(self.split.width(), self.width())
+        side = min(self.SIDE_WIDTH, total // 3)
+        if compact:
+            self.split.setSizes([total - side, side])
+        elif self.split.sizes()[0] == 0:
+            self.split.setSizes([side, total - 2 * side, side])
 
     def add_side_panel(self, title: str, widget: QWidget) -> None:
         """A panel on the right, beside the tag browser (the model/explanation panels use this)."""
