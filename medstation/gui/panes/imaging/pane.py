@@ -90,6 +90,7 @@ class ImagingPane(Pane):
         self.stacks_action.setVisible(False)
         self.viewer.index_changed.connect(self._index_changed)
         self.side = QTabWidget()
+        self.side.setMinimumHeight(240)  # the toolbars above take height; tall panels scroll or clip, never the window
         self.tags = TagBrowser()
         self.heatmap_controls = HeatmapControls(self.viewer)
         self.side.addTab(self.tags, "Tags")

@@ -56,6 +56,7 @@ class SliceViewer(QWidget):
     def _build(self) -> None:
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground("k")
+        self.canvas.setProperty("medstation_keep_background", True)  # images are read on black in every theme
         self.canvas.setFocusPolicy(Qt.NoFocus)
         self.canvas.viewport().installEventFilter(self)  # a click on the image gives the viewer the keyboard
         self.view = SliceViewBox()
