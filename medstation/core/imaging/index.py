@@ -63,6 +63,7 @@ class ImportReport:
     cancelled: bool = False
     seconds: float = 0.0
     dicomdir_records: list[dict] = field(default_factory=list)  # per DICOMDIR: counts of its records
+    series_uids: list[str] = field(default_factory=list)  # series of the files read, new or already indexed
 
     def summary(self) -> str:
         text = (f"{self.files_seen} files: {self.instances_added} images added, {self.duplicates} already indexed, "
@@ -162,6 +163,8 @@ def _add_file(path: str, batch: _Batch, report: ImportReport) -> None:
     pid = h.patient_id or f"(no ID) {h.patient_name}".strip()
     batch.seen_patients.add(pid)
     batch.seen_studies.add(h.study_uid)
+    if h.series_uid not in batch.seen_series:
+        report.series_uids.append(h.series_uid)
     batch.seen_series.add(h.series_uid)
     batch.patients.setdefault(pid, (pid, h.patient_name, h.birth_date, h.sex))
     batch.studies.setdefault(h.study_uid, (h.study_uid, pid, h.study_date, h.study_time, h.study_description,

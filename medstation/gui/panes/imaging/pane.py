@@ -222,6 +222,8 @@ class ImagingPane(Pane):
         self.import_finished.emit(report)
         if new:
             self.browser.select_series(new[0])
+        elif report.series_uids:  # opened again: show what was opened, not what was on screen
+            self.browser.select_series(report.series_uids[0])
         elif not uids and not report.skipped:
             self.ctx.show_error(f"No DICOM images were found: {report.summary()}")
         if report.skipped and not new:
