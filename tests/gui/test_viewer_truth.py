@@ -12,6 +12,7 @@ from pydicom.data import get_testdata_file
 
 from medstation.core.imaging import windowing
 from tests.conftest import require_data
+from tests.gui.test_imaging_viewer import viewer  # noqa: F401  (the slice viewer fixture)
 from tests.imaging.test_display import derive
 
 pytestmark = pytest.mark.gui
@@ -22,22 +23,6 @@ def load(path):
     from medstation.core.imaging import loader
 
     return loader.load_files([str(path)])[0]
-
-
-@pytest.fixture
-def viewer(qtbot):
-    import pyqtgraph as pg
-
-    from medstation.gui.panes.imaging.viewer import SliceViewer
-
-    pg.setConfigOptions(imageAxisOrder="row-major")
-    widget = SliceViewer()
-    qtbot.addWidget(widget)
-    widget.resize(640, 560)
-    widget.show()
-    qtbot.waitExposed(widget)
-    yield widget
-    widget.close()
 
 
 @pytest.fixture(scope="module")
@@ -166,12 +151,18 @@ def test_roi_unit_of_an_mr_with_rescale_type(viewer, pdata):
 
 # 4. overlays belong to their series ----------------------------------------------------------------------------
 
-def test_a_heat_map_shows_only_with_its_series_and_comes_back(main_window, qtbot, tmp_path):
+@pytest.fixture
+def two_series(tmp_path):
+    """A folder with a CT and an MR (two series of two patients)."""
     folder = tmp_path / "two"
     folder.mkdir()
     shutil.copy(get_testdata_file("CT_small.dcm"), folder / "ct.dcm")
     shutil.copy(get_testdata_file("MR_small.dcm"), folder / "mr.dcm")
-    pane, first = _open(main_window, qtbot, [folder])
+    return folder
+
+
+def test_a_heat_map_shows_only_with_its_series_and_comes_back(main_window, qtbot, two_series):
+    pane, first = _open(main_window, qtbot, [two_series])
     rows, cols = first.pixels.shape[1:3]
     heat = np.tile(np.linspace(0.0, 1.0, cols, dtype=np.float32), (rows, 1))
     pane.viewer.set_heatmap(0, heat, run="test model 1")
@@ -257,14 +248,10 @@ def _overflowed(toolbar) -> list[str]:
     return hidden + (["overflow arrow"] if extension is not None and extension.isVisible() else [])
 
 
-def test_at_1024x700_the_image_keeps_600px_and_every_action_shows(main_window, qtbot, tmp_path):
+def test_at_1024x700_the_image_keeps_600px_and_every_action_shows(main_window, qtbot, two_series):
     from PySide6.QtCore import QRect
 
-    folder = tmp_path / "two"
-    folder.mkdir()
-    shutil.copy(get_testdata_file("CT_small.dcm"), folder / "ct.dcm")
-    shutil.copy(get_testdata_file("MR_small.dcm"), folder / "mr.dcm")
-    pane, first = _open(main_window, qtbot, [folder])
+    pane, first = _open(main_window, qtbot, [two_series])
     main_window.resize(1024, 700)
     qtbot.waitUntil(lambda: main_window.width() == 1024 and pane.compact)
     qtbot.waitUntil(lambda: pane.viewer.canvas.width() >= 600)

@@ -93,16 +93,20 @@ def _text(ds, keyword: str) -> str:
     return str(value).strip()
 
 
+def _group_value(ds, sequence: str, keyword: str):
+    """``keyword`` from the first item of ``sequence`` in the shared, else the first per-frame, functional group
+    of an enhanced object (None when absent)."""
+    for key in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
+        groups = ds.get(key) or []
+        items = groups[0].get(sequence) if groups else None
+        if items and keyword in items[0]:
+            return items[0].get(keyword)
+    return None
+
+
 def calibration(ds) -> Calibration:
     """The calibration a data set offers (functional groups of enhanced objects included)."""
-    spacing = _floats(ds.get("PixelSpacing"))
-    if not spacing:
-        for key in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
-            groups = ds.get(key) or []
-            if groups and groups[0].get("PixelMeasuresSequence"):
-                spacing = _floats(groups[0].PixelMeasuresSequence[0].get("PixelSpacing"))
-                if spacing:
-                    break
+    spacing = _floats(ds.get("PixelSpacing")) or _floats(_group_value(ds, "PixelMeasuresSequence", "PixelSpacing"))
     if spacing and len(spacing) >= 2 and spacing[0] > 0 and spacing[1] > 0:
         return Calibration(PATIENT, (spacing[0], spacing[1]))
     imager = _floats(ds.get("ImagerPixelSpacing"))
@@ -140,13 +144,8 @@ def _patient_orientation(ds) -> tuple[str, str]:
 def display_info(ds) -> DisplayInfo:
     """Everything the viewer needs from one data set's header (no pixel data is read)."""
     info = DisplayInfo(calibration=calibration(ds))
-    orientation = _floats(ds.get("ImageOrientationPatient"))
-    if not orientation:
-        for key in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
-            groups = ds.get(key) or []
-            if groups and groups[0].get("PlaneOrientationSequence"):
-                orientation = _floats(groups[0].PlaneOrientationSequence[0].get("ImageOrientationPatient"))
-                break
+    orientation = _floats(ds.get("ImageOrientationPatient")) or \
+        _floats(_group_value(ds, "PlaneOrientationSequence", "ImageOrientationPatient"))
     info.patient_orientation = _patient_orientation(ds)
     if orientation and len(orientation) >= 6:
         info.orientation = "patient"
