@@ -67,6 +67,11 @@ def test_a_radiograph_opens_at_its_file_window_after_another_series_was_windowed
     with qtbot.waitSignal(pane.volume_loaded, timeout=LOAD_TIMEOUT):
         pane.browser.select_series(mr_uid)
     assert "W 1600  L 600" in pane.viewer.text.corners["bottom_left"].text()  # the MR's own, not W6 L3
+    # the whole CR arriving before its first image had been drawn (background jobs race): still its own window
+    pane.viewer.set_window(3, 6)
+    pane._series_uid, pane._full_shown = volume.series_uid, False
+    pane._series_ready(volume.series_uid, [volume])
+    assert (pane.viewer.window.center, pane.viewer.window.width) == (15000.0, 30000.0)
 
 
 def test_a_voi_lut_is_drawn_and_named(viewer, pdata):
