@@ -213,7 +213,14 @@ def test_a_garbage_file_is_named_and_the_series_stays(main_window, qtbot, tmp_pa
     assert main_window.message_bar.label.text() == \
         f"Could not open {garbage}: {reason.rstrip('.')}; the series on screen stays."
     assert pane.viewer.volume is volume
-    assert pane.browser.report.wordWrap()
+    report = pane.browser.report
+    assert report.wordWrap()
+    qtbot.waitUntil(report.isVisible)
+    line = report.fontMetrics().height()
+    for column in (0, 1):  # text wider than its column wraps onto more lines instead of being cut off
+        text = pane.browser.report_model.item(0, column).text()
+        lines = -(-report.fontMetrics().horizontalAdvance(text) // max(report.columnWidth(column) - 8, 1))
+        assert report.rowHeight(0) >= min(lines, 3) * line, (column, text, lines)
     assert pane.browser.report_model.item(0, 1).toolTip() == f"{garbage}: {reason}"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap, QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QHeaderView, QLabel, QSplitter, QTreeView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHeaderView, QLabel, QSplitter, QTableView, QTreeView, QVBoxLayout, QWidget
 
 SERIES_UID = Qt.UserRole + 1
 KIND = Qt.UserRole + 2  # "patient" | "study" | "series"
@@ -153,15 +153,16 @@ class SeriesBrowser(QWidget):
         self.summary = QLabel("No studies imported yet: open a folder, a DICOMDIR, files or a zip archive.")
         self.summary.setWordWrap(True)
         self.report_model = ImportReportModel(self)
-        self.report = QTreeView()
+        self.report = QTableView()  # a table: long reasons wrap onto more lines (full text in the tooltip)
         self.report.setModel(self.report_model)
-        self.report.setRootIsDecorated(False)
-        self.report.setWordWrap(True)  # long reasons wrap in their column; the full text is in the tooltip
-        self.report.setUniformRowHeights(False)
-        self.report.setTextElideMode(Qt.ElideMiddle)
-        self.report.header().setStretchLastSection(True)
+        self.report.setWordWrap(True)
+        self.report.setTextElideMode(Qt.ElideNone)
+        self.report.verticalHeader().setVisible(False)
+        self.report.horizontalHeader().setStretchLastSection(True)
+        self.report.horizontalHeader().sectionResized.connect(lambda *_: self.report.resizeRowsToContents())
+        self.report.setSelectionBehavior(QTableView.SelectRows)
         self.report.setVisible(False)
-        split = QSplitter(Qt.Vertical)
+        self.split = split = QSplitter(Qt.Vertical)
         split.addWidget(self.tree)
         holder = QWidget()
         low = QVBoxLayout(holder)
@@ -169,7 +170,7 @@ class SeriesBrowser(QWidget):
         low.addWidget(self.summary)
         low.addWidget(self.report)
         split.addWidget(holder)
-        split.setStretchFactor(0, 4)
+        split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -185,7 +186,11 @@ class SeriesBrowser(QWidget):
         self.summary.setText(report.summary())
         self.report_model.show_report(report)
         self.report.setVisible(bool(report.skipped))
-        self.report.setColumnWidth(0, max(self.report.viewport().width() // 3, 80))  # paths elide in the middle
+        self.report.setColumnWidth(0, max(self.report.viewport().width() // 3, 80))
+        self.report.resizeRowsToContents()
+        if report.skipped:  # room for the reasons under the study list
+            total = sum(self.split.sizes())
+            self.split.setSizes([total * 3 // 5, total - total * 3 // 5])
 
     def select_series(self, series_uid: str) -> bool:
         item = self.model.series_items.get(series_uid)
