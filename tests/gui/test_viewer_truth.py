@@ -63,6 +63,7 @@ def test_a_radiograph_opens_at_its_file_window_after_another_series_was_windowed
     expected = windowing.apply_window(volume.pixels[0], 15000.0, 30000.0, invert=True)  # MONOCHROME1: inverted
     assert np.array_equal(pane.viewer.image_item.image, expected)
     assert pane.toolbar.actions_by_name["invert"].isChecked()
+    assert pane.toolbar.presets.currentData() == "file"  # the window menu shows the file's window as current
     mr_uid = [uid for uid in pane.browser.model.series_uids() if uid != volume.series_uid][0]
     with qtbot.waitSignal(pane.volume_loaded, timeout=LOAD_TIMEOUT):
         pane.browser.select_series(mr_uid)

@@ -69,7 +69,9 @@ def test_a_voi_lut_sequence_opens_when_there_is_no_window():
 def test_ct_without_a_window_opens_at_the_head_or_body_default(tmp_path, changes, expected):
     src = get_testdata_file("CT_small.dcm")
     path = derive(src, tmp_path / "ct.dcm", remove=("WindowCenter", "WindowWidth"), **changes)
-    assert windowing.default_voi(_load(path)) == expected
+    vol = _load(path)
+    assert windowing.default_voi(vol) == expected
+    assert list(windowing.presets_for(vol))[0] == expected.name  # the window menu names what is shown
 
 
 def test_otherwise_the_percentiles_without_padding(tmp_path):

@@ -128,8 +128,11 @@ def _without_padding(volume: Volume) -> np.ndarray:
 
 
 def presets_for(volume: Volume) -> dict[str, WindowLevel | VoiLut]:
-    """The windows to offer for ``volume``: the file's own windows and VOI LUTs, then CT presets for CT."""
-    offered: dict[str, WindowLevel | VoiLut] = {w.name: w for w in volume.windows}
+    """The windows to offer for ``volume``: the one it opens with (``default_voi``), the file's own windows and
+    VOI LUTs, then CT presets for CT."""
+    opening = default_voi(volume)
+    offered: dict[str, WindowLevel | VoiLut] = {opening.name: opening}
+    offered.update({w.name: w for w in volume.windows})
     offered.update({lut.name: lut for lut in volume.voi_luts})
     if volume.modality == "CT":
         offered.update(CT_PRESETS)
