@@ -143,7 +143,11 @@ def _patient_orientation(ds) -> tuple[str, str]:
 
 def display_info(ds) -> DisplayInfo:
     """Everything the viewer needs from one data set's header (no pixel data is read)."""
-    info = DisplayInfo(calibration=calibration(ds))
+    try:
+        cal = calibration(ds)
+    except Exception:  # a damaged calibration sequence: measure in pixels rather than refuse the image
+        cal = Calibration()
+    info = DisplayInfo(calibration=cal)
     orientation = _floats(ds.get("ImageOrientationPatient")) or \
         _floats(_group_value(ds, "PlaneOrientationSequence", "ImageOrientationPatient"))
     info.patient_orientation = _patient_orientation(ds)
@@ -157,10 +161,10 @@ def display_info(ds) -> DisplayInfo:
     info.body_part = _text(ds, "BodyPartExamined")
     info.descriptions = " ".join(filter(None, (_text(ds, k) for k in (
         "SeriesDescription", "StudyDescription", "ProtocolName", "BodyPartExamined"))))
-    pad = [v for v in (_floats(ds.get("PixelPaddingValue")) or ())]
-    if pad and "PixelPaddingValue" in ds:
-        slope = float(ds.get("RescaleSlope", 1) or 1)
-        intercept = float(ds.get("RescaleIntercept", 0) or 0)
+    pad = _floats(ds.get("PixelPaddingValue")) or ()
+    if pad:
+        slope = (_floats(ds.get("RescaleSlope")) or (1.0,))[0] or 1.0
+        intercept = (_floats(ds.get("RescaleIntercept")) or (0.0,))[0]
         info.padding = tuple(v * slope + intercept for v in pad)
     return info
 
