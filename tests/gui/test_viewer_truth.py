@@ -64,6 +64,10 @@ def test_a_radiograph_opens_at_its_file_window_after_another_series_was_windowed
     assert np.array_equal(pane.viewer.image_item.image, expected)
     assert pane.toolbar.actions_by_name["invert"].isChecked()
     assert pane.toolbar.presets.currentData() == "file"  # the window menu shows the file's window as current
+    pane.viewer.set_window(14000, 20000)  # dragged: no named window is in use any more
+    assert pane.toolbar.presets.currentData() == ""
+    pane.viewer.apply_preset("file")
+    assert pane.toolbar.presets.currentData() == "file"
     mr_uid = [uid for uid in pane.browser.model.series_uids() if uid != volume.series_uid][0]
     with qtbot.waitSignal(pane.volume_loaded, timeout=LOAD_TIMEOUT):
         pane.browser.select_series(mr_uid)

@@ -379,7 +379,9 @@ class ImagingPane(Pane):
             self._set_compare(checked)
 
     def _window_changed(self, center: float, width: float) -> None:
-        """Reformatted planes share the native slices' window/level."""
+        """Reformatted planes share the native slices' window/level; the window menu shows the window in use
+        ("(choose)" once the reader has dragged away from every named one)."""
+        self.toolbar.show_current(self.viewer.window.name)
         if self.mpr_column.isVisible():
             for viewer in self.mpr_viewers:
                 viewer.set_window(center, width, self.viewer.window.name)
