@@ -9,6 +9,7 @@ import numpy as np
 import pydicom
 import pytest
 from pydicom.data import get_testdata_file
+from PySide6.QtCore import Qt
 
 from medstation.core.imaging import windowing
 from tests.conftest import require_data
@@ -77,6 +78,9 @@ def test_a_radiograph_opens_at_its_file_window_after_another_series_was_windowed
     pane._series_uid, pane._full_shown = volume.series_uid, False
     pane._series_ready(volume.series_uid, [volume])
     assert (pane.viewer.window.center, pane.viewer.window.width) == (15000.0, 30000.0)
+    pane.viewer.set_window(3, 6)  # the reader's own window on the whole series ...
+    pane._first_ready(volume.series_uid, volume)  # ... is not reset by its first image landing late
+    assert (pane.viewer.window.center, pane.viewer.window.width) == (3.0, 6.0)
 
 
 def test_a_voi_lut_is_drawn_and_named(viewer, pdata):
@@ -223,10 +227,10 @@ def test_a_garbage_file_is_named_and_the_series_stays(main_window, qtbot, tmp_pa
     qtbot.waitUntil(report.isVisible)
     line = report.fontMetrics().height()
     for column in (0, 1):  # text wider than its column wraps onto more lines instead of being cut off
-        text = pane.browser.report_model.item(0, column).text()
+        text = pane.browser.report_model.index(0, column).data()
         lines = -(-report.fontMetrics().horizontalAdvance(text) // max(report.columnWidth(column) - 8, 1))
         assert report.rowHeight(0) >= min(lines, 3) * line, (column, text, lines)
-    assert pane.browser.report_model.item(0, 1).toolTip() == f"{garbage}: {reason}"
+    assert pane.browser.report_model.index(0, 1).data(Qt.ToolTipRole) == f"{garbage}: {reason}"
 
 
 # 6. files without a SOP Instance UID -----------------------------------------------------------------------------

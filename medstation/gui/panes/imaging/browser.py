@@ -2,10 +2,14 @@
 and the report of the last import (files skipped, each with its reason)."""
 from __future__ import annotations
 
+from operator import itemgetter
+
 import numpy as np
 from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap, QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QHeaderView, QLabel, QSplitter, QTableView, QTreeView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHeaderView, QLabel, QSplitter, QTreeView, QVBoxLayout, QWidget
+
+from medstation.gui.table_model import Column, RowTableModel, table_view
 
 SERIES_UID = Qt.UserRole + 1
 KIND = Qt.UserRole + 2  # "patient" | "study" | "series"
@@ -40,29 +44,26 @@ class SeriesTreeModel(QStandardItemModel):
         self.series_items: dict[str, QStandardItem] = {}
         self.thumbnails: dict[str, QPixmap] = {}  # kept across reloads of the tree
 
-    def reload(self) -> None:
-        from medstation.core.imaging import index
-
+    def fill(self, patients: list[dict]) -> None:
+        """Show the study tree read from the index (``services.imaging.study_tree``, on a worker)."""
         self.removeRows(0, self.rowCount())
         self.series_items.clear()
-        for patient in index.list_patients():
+        for patient in patients:
             name = str(patient.get("name") or "(no name)")
             label = f"{name}  [{patient.get('patient_id') or 'no ID'}]"
             extra = " ".join(filter(None, [_date(patient.get("birth_date")), str(patient.get("sex") or "")]))
             p_row = _row("patient", [label, "", extra, ""])
             self.appendRow(p_row)
-            for study in index.list_studies(patient.get("patient_id")):
+            for study in patient["studies"]:
                 self._add_study(p_row[0], study)
 
     def _add_study(self, parent: QStandardItem, study: dict) -> None:
-        from medstation.core.imaging import index
-
         modalities = study.get("modalities") or ""
         modalities = modalities if isinstance(modalities, str) else "/".join(modalities)
         s_row = _row("study", [study.get("description") or "(study)", modalities, _date(study.get("date")),
                                f"{study.get('series_count', 0)} series"])
         parent.appendRow(s_row)
-        for series in index.list_series(study["study_uid"]):
+        for series in study["series"]:
             uid = series["series_uid"]
             number = series.get("number")
             title = f"#{number} " if number not in (None, "") else ""
@@ -116,21 +117,13 @@ def make_thumbnails(series_uids: list[str], sink: ThumbnailSink, ctx) -> int:
     return made
 
 
-class ImportReportModel(QStandardItemModel):
-    """The files the last import skipped, with one reason each."""
+def import_report_model(parent: QObject | None = None) -> RowTableModel:
+    """The files the last import skipped, one (path, reason) row each; the tooltip gives both in full."""
+    def full(row) -> str:
+        return f"{row[0]}: {row[1]}"
 
-    def __init__(self, parent: QObject | None = None):
-        super().__init__(0, 2, parent)
-        self.setHorizontalHeaderLabels(["Skipped file", "Reason"])
-
-    def show_report(self, report) -> None:
-        self.removeRows(0, self.rowCount())
-        for path, reason in report.skipped:
-            row = [QStandardItem(str(path)), QStandardItem(str(reason))]
-            for item in row:
-                item.setEditable(False)
-                item.setToolTip(f"{path}: {reason}")
-            self.appendRow(row)
+    return RowTableModel([Column("Skipped file", itemgetter(0), str, full),
+                          Column("Reason", itemgetter(1), str, full)], parent=parent)
 
 
 class SeriesBrowser(QWidget):
@@ -152,15 +145,11 @@ class SeriesBrowser(QWidget):
         self.tree.selectionModel().currentChanged.connect(lambda current, _prev: self._activated(current))
         self.summary = QLabel("No studies imported yet: open a folder, a DICOMDIR, files or a zip archive.")
         self.summary.setWordWrap(True)
-        self.report_model = ImportReportModel(self)
-        self.report = QTableView()  # a table: long reasons wrap onto more lines (full text in the tooltip)
-        self.report.setModel(self.report_model)
-        self.report.setWordWrap(True)
+        self.report_model = import_report_model(self)
+        self.report = table_view(self.report_model, alternating=False)
+        self.report.setWordWrap(True)  # long reasons and paths wrap onto more lines (full text in the tooltip)
         self.report.setTextElideMode(Qt.ElideNone)
-        self.report.verticalHeader().setVisible(False)
-        self.report.horizontalHeader().setStretchLastSection(True)
         self.report.horizontalHeader().sectionResized.connect(lambda *_: self.report.resizeRowsToContents())
-        self.report.setSelectionBehavior(QTableView.SelectRows)
         self.report.setVisible(False)
         self.split = split = QSplitter(Qt.Vertical)
         split.addWidget(self.tree)
@@ -176,15 +165,15 @@ class SeriesBrowser(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(split)
 
-    def reload(self) -> None:
-        self.model.reload()
+    def fill(self, patients: list[dict]) -> None:
+        self.model.fill(patients)
         self.tree.expandAll()
         for column in (1, 2, 3):
             self.tree.resizeColumnToContents(column)
 
     def show_report(self, report) -> None:
         self.summary.setText(report.summary())
-        self.report_model.show_report(report)
+        self.report_model.set_rows([(str(path), str(reason)) for path, reason in report.skipped])
         self.report.setVisible(bool(report.skipped))
         self.report.setColumnWidth(0, max(self.report.viewport().width() // 3, 80))
         self.report.resizeRowsToContents()

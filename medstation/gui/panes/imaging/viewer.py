@@ -197,11 +197,6 @@ class SliceViewer(HeatmapViewMixin, QWidget):
         self.view.scaleBy((1.0 / factor, 1.0 / factor))
         self.view.updateMatrix()
 
-    def zoom_factor(self) -> float:
-        """Screen pixels per image millimetre."""
-        width = self.view.viewRect().width()
-        return self.view.width() / width if width else 1.0
-
     # window / level ---------------------------------------------------------------------------------------
     def _set_voi(self, voi: WindowLevel | VoiLut) -> None:
         from medstation.core.imaging import windowing
