@@ -7,7 +7,7 @@ from typing import Iterable
 
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QTabWidget, QToolButton, QVBoxLayout, QWidget
 
 from medstation.core import routing
 from medstation.gui import ask, theme
@@ -48,6 +48,12 @@ class MainWindow(QMainWindow):
             self._holders[spec.id] = holder
             self.tabs.addTab(holder, spec.title)
         self.tabs.currentChanged.connect(self._tab_changed)
+        self.help_button = QToolButton()  # "?" beside the pane tabs: the guide's page of the pane on screen
+        self.help_button.setText("?")
+        self.help_button.setToolTip("User guide for this pane")
+        self.help_button.setAutoRaise(True)
+        self.help_button.clicked.connect(lambda: self.show_guide(self.current_pane_key()))
+        self.tabs.setCornerWidget(self.help_button, Qt.TopRightCorner)
 
         self.message_bar = MessageBar()
         central = QWidget()
@@ -62,7 +68,7 @@ class MainWindow(QMainWindow):
         self.device_label.setObjectName("deviceLabel")
         self.ctx.device.changed.connect(self.device_label.setText)
         self.job_strip = JobStrip(self.ctx.jobs)
-        self.statusBar().addWidget(self.device_label)
+        self.statusBar().addPermanentWidget(self.device_label)  # status messages use the left, never cover it
         self.statusBar().addPermanentWidget(self.job_strip)
 
         self._build_menus()
@@ -198,7 +204,9 @@ class MainWindow(QMainWindow):
         self._action(tools, "&PACS Nodes...", self.show_pacs_nodes, tip="Configure PACS nodes and verify them")
 
         help_menu = bar.addMenu("&Help")
-        self._action(help_menu, "&Keyboard Shortcuts", self.show_shortcuts, "F1")
+        self._action(help_menu, "&User Guide", lambda: self.show_guide(self.current_pane_key()), "F1",
+                     "What each pane does, how to open data, what model results mean")
+        self._action(help_menu, "&Keyboard Shortcuts", self.show_shortcuts, "Ctrl+F1")
         self._action(help_menu, "&About MedStation", self.show_about)
 
     def _refresh_recent_menu(self) -> None:
@@ -281,6 +289,17 @@ class MainWindow(QMainWindow):
         from medstation.gui.dialogs.help import ShortcutsDialog
 
         return self._keep(ShortcutsDialog(self.shortcuts(), self))
+
+    def show_guide(self, page: str = "index"):
+        """The user guide at ``page`` (a pane key or "index"); one guide window, brought forward if open."""
+        from medstation.gui.dialogs.guide import GuideDialog
+
+        open_ = [d for d in self._dialogs if isinstance(d, GuideDialog)]
+        if open_:
+            open_[0].show_page(page if isinstance(page, str) else "index")
+            open_[0].raise_()
+            return open_[0]
+        return self._keep(GuideDialog(self, page if isinstance(page, str) else "index"))
 
     def show_about(self):
         from medstation.gui.dialogs.help import AboutDialog

@@ -39,7 +39,42 @@ def apply(app: QApplication, name: str) -> str:
         palette.setColor(QPalette.Disabled, role, disabled)
     app.setPalette(palette)
     app.setProperty("medstation_theme", name)
+    restyle_plots(app)
     return name
+
+
+KEEP_BACKGROUND = "medstation_keep_background"  # a widget property: an image canvas that stays black
+
+
+def restyle_plots(app: QApplication | None = None) -> int:
+    """Give every pyqtgraph view the current theme's plot colours (background, axes, titles), and make them the
+    defaults for plots created later. Image canvases that set ``KEEP_BACKGROUND`` keep theirs. The one hook for
+    all panes: a chart only has to be a pyqtgraph widget to follow the theme. Returns how many were restyled."""
+    import pyqtgraph as pg
+
+    app = app or QApplication.instance()
+    colours = plot_colours(app)
+    pg.setConfigOption("background", colours["background"])
+    pg.setConfigOption("foreground", colours["foreground"])
+    import shiboken6
+
+    views = []
+    for top in (app.topLevelWidgets() if app else []):  # live windows only, not widgets awaiting deletion
+        if shiboken6.isValid(top):
+            views += ([top] if isinstance(top, pg.GraphicsView) else []) + top.findChildren(pg.GraphicsView)
+    done = 0
+    for widget in views:
+        if not shiboken6.isValid(widget) or widget.property(KEEP_BACKGROUND):
+            continue
+        widget.setBackground(colours["background"])
+        for item in widget.scene().items():
+            if isinstance(item, pg.AxisItem):
+                item.setPen(colours["foreground"])
+                item.setTextPen(colours["foreground"])
+            elif isinstance(item, pg.PlotItem) and item.titleLabel.text:
+                item.titleLabel.setText(item.titleLabel.text, color=colours["foreground"])
+        done += 1
+    return done
 
 
 def current(app: QApplication | None = None) -> str:

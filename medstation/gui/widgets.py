@@ -13,6 +13,7 @@ class MessageBar(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("messageBar")
+        self.setAttribute(Qt.WA_StyledBackground, True)  # paint the coloured strip in every theme
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 6, 6)
         self.icon = QLabel("\u26a0")

@@ -73,7 +73,7 @@ def test_open_folder_fills_browser_and_shows_the_first_new_series(main_window, q
     studies = [model.item(r).rowCount() for r in range(2)]
     assert studies == [1, 1]
     assert len(model.series_uids()) == 2
-    skipped = {pane.browser.report_model.item(r, 0).text(): pane.browser.report_model.item(r, 1).text()
+    skipped = {pane.browser.report_model.index(r, 0).data(): pane.browser.report_model.index(r, 1).data()
                for r in range(pane.browser.report_model.rowCount())}
     assert set(skipped) == {str(ct_folder / "broken.dcm"), str(ct_folder / "sub" / "notes.txt")}
     assert all(skipped.values())
@@ -232,8 +232,9 @@ def test_a_folder_without_images_is_explained(main_window, qtbot, tmp_path):
     pane = main_window.show_pane("imaging")
     with qtbot.waitSignal(pane.import_finished, timeout=LOAD_TIMEOUT):
         main_window.open_paths([folder])
-    assert main_window.message_bar.label.text().startswith("No DICOM images were found: 1 files: 0 images added")
-    assert pane.browser.report_model.item(0, 0).text() == str(folder / "IM1")
+    assert main_window.message_bar.label.text() == (f"Could not open {folder / 'IM1'}: pixel data truncated: the "
+                                                    "file has 12906 of its 32768 bytes; nothing was opened.")
+    assert pane.browser.report_model.index(0, 0).data() == str(folder / "IM1")
     assert pane.browser.report.isVisible()
 
 

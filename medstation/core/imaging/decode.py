@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from medstation.core.errors import MedStationError
+from medstation.core.imaging.display import DisplayInfo, display_info
 from medstation.core.imaging.model import VoiLut, WindowLevel
 
 
@@ -30,6 +31,7 @@ class Decoded:
     pixel_spacing: tuple[float, float] | None = None
     frame_time_ms: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    display: DisplayInfo = field(default_factory=DisplayInfo)  # calibration, orientation source, VOI hints
 
 
 def read_dataset(path: str):
@@ -95,6 +97,7 @@ def decode_dataset(ds, path: str = "", frame: int | None = None) -> Decoded:
         out.windows = file_windows(ds)
         out.voi_luts = file_voi_luts(ds)
     out.overlays = overlays(ds, out.pixels.shape[0], frame)
+    out.display = display_info(ds)
     _geometry(ds, out, frame)
     return out
 
@@ -430,19 +433,7 @@ def _floats(value) -> tuple[float, ...] | None:
     return values or None
 
 
-def _ultrasound_spacing(ds) -> tuple[float, float] | None:
-    """(row mm, col mm) from the first ultrasound region calibrated in cm (PhysicalUnits 3)."""
-    for region in ds.get("SequenceOfUltrasoundRegions") or []:
-        try:
-            if int(region.PhysicalUnitsXDirection) == 3 and int(region.PhysicalUnitsYDirection) == 3:
-                return abs(float(region.PhysicalDeltaY)) * 10.0, abs(float(region.PhysicalDeltaX)) * 10.0
-        except (AttributeError, TypeError, ValueError):
-            continue
-    return None
-
-
 def _geometry(ds, out: Decoded, frame: int | None) -> None:
-    spacing = _floats(ds.get("PixelSpacing")) or _floats(ds.get("ImagerPixelSpacing"))
     out.orientation = _floats(ds.get("ImageOrientationPatient"))
     n = out.pixels.shape[0]
     first = 0 if frame is None else frame
@@ -455,8 +446,6 @@ def _geometry(ds, out: Decoded, frame: int | None) -> None:
                     pos = _floats(group.PlanePositionSequence[0].get("ImagePositionPatient"))
                 if orient is None and group.get("PlaneOrientationSequence"):
                     orient = _floats(group.PlaneOrientationSequence[0].get("ImageOrientationPatient"))
-                if spacing is None and group.get("PixelMeasuresSequence"):
-                    spacing = _floats(group.PixelMeasuresSequence[0].get("PixelSpacing"))
             out.positions.append(pos[:3] if pos and len(pos) >= 3 else None)
             out.orientation = out.orientation or orient
     else:
@@ -467,8 +456,7 @@ def _geometry(ds, out: Decoded, frame: int | None) -> None:
             normal = np.cross(out.orientation[:3], out.orientation[3:6])
             out.positions = [tuple(float(v) for v in np.add(pos[:3], off * normal))
                              for off in offsets[first:first + n]]
-    spacing = spacing or _ultrasound_spacing(ds)
-    out.pixel_spacing = (spacing[0], spacing[1]) if spacing and len(spacing) >= 2 else None
+    out.pixel_spacing = out.display.calibration.display_spacing
     frame_time = _floats(ds.get("FrameTime"))
     rate = _floats(ds.get("CineRate")) or _floats(ds.get("RecommendedDisplayFrameRate"))
     if frame_time and frame_time[0] > 0:

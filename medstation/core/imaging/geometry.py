@@ -15,7 +15,7 @@ import numpy as np
 from medstation.core.imaging.model import Volume
 
 _LETTERS = (("R", "L"), ("A", "P"), ("I", "S"))  # (negative, positive) per LPS axis
-_OBLIQUE = 0.25  # a direction component this large adds a second letter ("RA")
+_OBLIQUE = 0.3  # a next-largest direction component above this adds a second letter ("RA")
 PLANES = ("axial", "coronal", "sagittal")
 # per plane: (patient axis of the normal, (axis, sign) down the screen, (axis, sign) to the right)
 _PLANE_AXES = {"axial": (2, (1, 1), (0, 1)), "coronal": (1, (2, -1), (0, 1)), "sagittal": (0, (2, -1), (1, 1))}
@@ -29,7 +29,7 @@ def direction_letters(vector: Sequence[float]) -> str:
         return ""
     v = v / norm
     order = np.argsort(-np.abs(v))
-    letters = [_LETTERS[i][int(v[i] > 0)] for n, i in enumerate(order) if n == 0 or abs(v[i]) >= _OBLIQUE]
+    letters = [_LETTERS[i][int(v[i] > 0)] for n, i in enumerate(order[:2]) if n == 0 or abs(v[i]) > _OBLIQUE]
     return "".join(letters)
 
 

@@ -63,6 +63,7 @@ class ImportReport:
     cancelled: bool = False
     seconds: float = 0.0
     dicomdir_records: list[dict] = field(default_factory=list)  # per DICOMDIR: counts of its records
+    series_uids: list[str] = field(default_factory=list)  # series of the files read, new or already indexed
 
     def summary(self) -> str:
         text = (f"{self.files_seen} files: {self.instances_added} images added, {self.duplicates} already indexed, "
@@ -152,6 +153,7 @@ def _add_file(path: str, batch: _Batch, report: ImportReport) -> None:
     if reason:
         report.skipped.append((path, reason))
         return
+    ensure_key(h)
     if h.sop_uid in batch.sop_uids:
         report.duplicates += 1
         return
@@ -159,6 +161,8 @@ def _add_file(path: str, batch: _Batch, report: ImportReport) -> None:
     pid = h.patient_id or f"(no ID) {h.patient_name}".strip()
     batch.seen_patients.add(pid)
     batch.seen_studies.add(h.study_uid)
+    if h.series_uid not in batch.seen_series:
+        report.series_uids.append(h.series_uid)
     batch.seen_series.add(h.series_uid)
     batch.patients.setdefault(pid, (pid, h.patient_name, h.birth_date, h.sex))
     batch.studies.setdefault(h.study_uid, (h.study_uid, pid, h.study_date, h.study_time, h.study_description,
@@ -171,8 +175,6 @@ def _add_file(path: str, batch: _Batch, report: ImportReport) -> None:
 def _unusable(h: hdr.Header) -> str:
     if h.media_class == hdr.DICOMDIR_CLASS:
         return "a DICOMDIR inside the import; its records are followed when it is opened itself"
-    if not h.sop_uid:
-        return "DICOM file without a SOP Instance UID (0008,0018)"
     if not h.has_pixels:
         from pydicom.uid import UID
 
@@ -181,6 +183,28 @@ def _unusable(h: hdr.Header) -> str:
     if not h.series_uid or not h.study_uid:
         return "image without a Study or Series Instance UID"
     return ""
+
+
+DERIVED_PREFIX = "derived:"  # keys of files without a SOP Instance UID; never a UID, never sent or exported
+
+
+def ensure_key(h: hdr.Header) -> str:
+    """The header's SOP Instance UID, or for a file without one a key derived from its content (sha256 of the
+    bytes), marked with ``DERIVED_PREFIX``: the image can be viewed and listed, identical copies are found as
+    duplicates, and nothing mistakes the key for a UID (PACS send and export read the file's own UID)."""
+    if not h.sop_uid:
+        import hashlib
+
+        digest = hashlib.sha256()
+        with open(h.path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        h.sop_uid = DERIVED_PREFIX + digest.hexdigest()[:40]
+    return h.sop_uid
+
+
+def is_derived(key: str) -> bool:
+    return str(key).startswith(DERIVED_PREFIX)
 
 
 def _fmt(values: tuple[float, ...] | None) -> str | None:
@@ -204,6 +228,7 @@ _COLUMNS = ("sop_uid", "series_uid", "path", "sop_class", "instance_number", "px
 
 def instance_row_dict(h: hdr.Header) -> dict:
     """The row ``series_files`` would return for this header (for loading files without the index)."""
+    ensure_key(h)
     row = dict(zip(_COLUMNS, _instance_row(h)))
     return _decode_row(row)
 

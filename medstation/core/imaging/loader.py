@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from medstation.core.errors import MedStationError
-from medstation.core.imaging import decode, geometry
+from medstation.core.imaging import decode, display, geometry
 from medstation.core.imaging.header import HeaderError, read_header
 from medstation.core.imaging.model import Volume
 from medstation.core.jobs import JobContext
@@ -141,30 +141,29 @@ def _load_stack(refs: list[dict], stack: geometry.Stack, ctx: JobContext, meta: 
         pixels, overlays, windows, luts, photometric, frame_time = _decode_all(refs, ctx)
     first = refs[0]
     orientation = first["orientation"] or (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
-    spacing_rc = _pixel_spacing(first, ds0)
-    warnings = list(stack.warnings)
-    if spacing_rc is None:
-        warnings.append("no pixel spacing in the file: distances and areas are in pixels")
-        spacing_rc = (1.0, 1.0)
+    info = display.display_info(ds0)
+    spacing_rc = info.calibration.display_spacing or (1.0, 1.0)
+    warnings = list(stack.warnings) + _calibration_warning(info)
     volume = Volume(
         pixels=pixels, spacing=(abs(stack.spacing) or 1.0, spacing_rc[0], spacing_rc[1]),
         origin=tuple(first["position"]) if first["position"] else (0.0, 0.0, 0.0),
         row_dir=tuple(orientation[:3]), col_dir=tuple(orientation[3:6]), slice_dir=tuple(stack.normal),
         windows=windows, overlays=overlays, warnings=warnings, voi_luts=luts, frame_time_ms=frame_time,
         photometric=photometric, sop_uids=[r["sop_uid"] for r in refs], files=[r["path"] for r in refs],
-        positions=[tuple(r["position"]) for r in refs if r["position"]], rescale=(first["slope"], first["intercept"]))
+        positions=[tuple(r["position"]) for r in refs if r["position"]], rescale=(first["slope"], first["intercept"]),
+        display=info)
     _apply_meta(volume, meta, ds0)
     return volume
 
 
-def _pixel_spacing(row: dict, ds0) -> tuple[float, float] | None:
-    spacing = row.get("pixel_spacing") or decode._floats(ds0.get("ImagerPixelSpacing"))
-    return (float(spacing[0]), float(spacing[1])) if spacing and len(spacing) >= 2 else None
+def _calibration_warning(info: display.DisplayInfo) -> list[str]:
+    """What the status strip says about distances when they are not millimetres in the patient."""
+    return [] if info.calibration.kind == display.PATIENT else [info.calibration.describe()]
 
 
 def _apply_meta(volume: Volume, meta: dict, ds0=None) -> None:
     volume.modality = meta.get("modality") or (str(ds0.get("Modality", "")) if ds0 is not None else "")
-    volume.units = {"CT": "HU", "RTDOSE": "Gy"}.get(volume.modality, "") if not volume.is_color else ""
+    volume.units = display.value_unit(volume.modality, volume.display, volume.is_color)
     volume.description = meta.get("description", "")
     volume.study_uid = meta.get("study_uid", "")
     volume.series_uid = meta.get("series_uid", "")
@@ -264,10 +263,8 @@ def _volume_from_decoded(d: decode.Decoded, row: dict, meta: dict, warnings: lis
             warnings.append("geometry: frames are a time series (cine), not slices")
         else:
             warnings.append("geometry: frames have no positions; shown in frame order")
-    spacing_rc = d.pixel_spacing
-    if spacing_rc is None:
-        warnings.append("no pixel spacing in the file: distances and areas are in pixels")
-        spacing_rc = (1.0, 1.0)
+    spacing_rc = d.pixel_spacing or (1.0, 1.0)
+    warnings += _calibration_warning(d.display)
     orientation = orientation or (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
     overlays = {order.index(z): m for z, m in d.overlays.items() if z in order}
     ordered_pos = [positions[i] for i in order] if positions else ([row["position"]] if row.get("position") else [])
@@ -277,6 +274,6 @@ def _volume_from_decoded(d: decode.Decoded, row: dict, meta: dict, warnings: lis
         col_dir=tuple(orientation[3:6]), slice_dir=tuple(normal), photometric=d.photometric, windows=d.windows,
         sop_uids=[row["sop_uid"]] * pixels.shape[0], files=[row["path"]] * pixels.shape[0], overlays=overlays,
         warnings=warnings, voi_luts=d.voi_luts, frame_time_ms=d.frame_time_ms,
-        positions=[tuple(p) for p in ordered_pos], rescale=d.rescale)
+        positions=[tuple(p) for p in ordered_pos], rescale=d.rescale, display=d.display)
     _apply_meta(volume, meta)
     return volume

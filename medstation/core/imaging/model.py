@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from medstation.core.imaging.display import DisplayInfo
+
 
 @dataclass(frozen=True)
 class WindowLevel:
@@ -52,6 +54,7 @@ class Volume:
     frame_time_ms: float = 0.0  # cine: time between frames from the file (0 when unknown or not a cine)
     positions: list[tuple[float, float, float]] = field(default_factory=list)  # per z index, when known (LPS mm)
     rescale: tuple[float, float] = (1.0, 0.0)  # (slope, intercept) applied to stored values (first slice)
+    display: DisplayInfo = field(default_factory=DisplayInfo)  # calibration, orientation source, VOI hints
 
     @property
     def shape(self) -> tuple[int, ...]:

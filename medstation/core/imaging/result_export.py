@@ -36,9 +36,13 @@ def _source(volume, z: int):
         raise MedStationError("this slice was not read from a DICOM file, so there is no study to attach the "
                               "result to", kept="the prediction and heat map are unchanged")
     try:
-        return pydicom.dcmread(volume.files[z], stop_before_pixels=True)
+        ref = pydicom.dcmread(volume.files[z], stop_before_pixels=True)
     except Exception as exc:
         raise MedStationError(f"{volume.files[z]}: cannot re-read the source image ({exc})") from exc
+    if not str(ref.get("SOPInstanceUID", "") or "").strip():
+        raise MedStationError(f"{volume.files[z]} has no SOP Instance UID (0008,0018), so a result cannot "
+                              "reference it; nothing was exported", kept="the prediction and heat map are unchanged")
+    return ref
 
 
 def secondary_capture(ref, rgb: np.ndarray, explanation):

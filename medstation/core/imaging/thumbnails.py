@@ -8,7 +8,7 @@ import numpy as np
 from medstation.core import paths
 from medstation.core.atomic import atomic_path
 from medstation.core.imaging.model import Volume
-from medstation.core.imaging.windowing import apply_window, default_window
+from medstation.core.imaging.windowing import apply_voi, default_voi, inverted
 
 
 def _cache_file(series_uid: str, size: int, stamp: str):
@@ -38,9 +38,8 @@ def thumbnail(series_uid: str, size: int = 128) -> np.ndarray:
 def render_thumbnail(volume: Volume, size: int) -> np.ndarray:
     """The middle image of ``volume`` windowed with its default window and shrunk (area average) to ``size``."""
     image = volume.pixels[volume.pixels.shape[0] // 2]
-    if not volume.is_color:
-        window = default_window(volume)
-        image = apply_window(image, window.center, window.width, invert=volume.photometric == "MONOCHROME1")
+    if not volume.is_color:  # the series' own window or VOI LUT, inverted as the viewer shows it
+        image = apply_voi(image, default_voi(volume), invert=inverted(volume))
     return shrink(image, size)
 
 

@@ -70,19 +70,75 @@ def percentile_window(pixels: np.ndarray, low: float = 0.5, high: float = 99.5) 
     return WindowLevel(lo + width / 2.0, width, "auto")
 
 
-def default_window(volume: Volume) -> WindowLevel:
-    """The file's own window when it has one, else a percentile window over the volume (full range for colour)."""
-    for window in volume.windows:
-        if window.name.startswith("file"):
-            return window
+CT_HEAD = WindowLevel(40.0, 80.0, "CT head default")
+CT_BODY = WindowLevel(40.0, 400.0, "CT default")
+CT_AIR_PADDING = -1024.5  # CT values below air are outside the scanned field (padding), not anatomy
+
+
+def default_voi(volume: Volume) -> WindowLevel | VoiLut:
+    """How a series opens, from its own header only (never the window used for the previous series):
+
+    the file's first Window Center/Width, else its first VOI LUT, else for CT W80/L40 when the body part or a
+    description says head/brain and W400/L40 otherwise, else the 0.5th-99.5th percentile of the pixel values
+    with padding (Pixel Padding Value; CT values below air) excluded. Colour images show their full range.
+    """
+    from medstation.core.imaging import display
+
     if volume.is_color:
         return WindowLevel(127.5, 256.0, "full")
-    return percentile_window(volume.pixels)
+    if volume.windows:
+        return volume.windows[0]
+    if volume.voi_luts:
+        return volume.voi_luts[0]
+    info = volume.display
+    if volume.modality == "CT" and volume.units == "HU":
+        return CT_HEAD if display.is_head(info) else CT_BODY
+    return percentile_window(_without_padding(volume))
 
 
-def presets_for(volume: Volume) -> dict[str, WindowLevel]:
-    """The windows to offer for ``volume``: the file's own, then CT presets for CT."""
-    offered = {w.name: w for w in volume.windows}
+def default_window(volume: Volume) -> WindowLevel:
+    """``default_voi`` as a centre/width (a VOI LUT as the window spanning its input range)."""
+    voi = default_voi(volume)
+    return voi if isinstance(voi, WindowLevel) else lut_window(voi)
+
+
+def lut_window(lut: VoiLut) -> WindowLevel:
+    """The linear window closest to a VOI LUT: its input range (for dragging from a LUT, and thumbnails)."""
+    width = max(float(len(lut.data)), 1.0)
+    return WindowLevel(lut.first + width / 2.0, width, lut.name)
+
+
+def apply_voi(pixels: np.ndarray, voi: WindowLevel | VoiLut, invert: bool = False) -> np.ndarray:
+    """uint8 display values through a window or a VOI LUT."""
+    if isinstance(voi, VoiLut):
+        return apply_voi_lut(pixels, voi, invert)
+    return apply_window(pixels, voi.center, voi.width, invert)
+
+
+def _without_padding(volume: Volume) -> np.ndarray:
+    flat = np.asarray(volume.pixels).reshape(-1)
+    if flat.size > _SAMPLE:
+        flat = flat[:: flat.size // _SAMPLE + 1]
+    keep = np.ones(flat.shape, dtype=bool)
+    for value in volume.display.padding:
+        keep &= flat != np.float32(value)
+    if volume.modality == "CT" and volume.units == "HU":
+        keep &= flat >= CT_AIR_PADDING
+    return flat[keep] if keep.any() else flat
+
+
+def presets_for(volume: Volume) -> dict[str, WindowLevel | VoiLut]:
+    """The windows to offer for ``volume``: the one it opens with (``default_voi``), the file's own windows and
+    VOI LUTs, then CT presets for CT."""
+    opening = default_voi(volume)
+    offered: dict[str, WindowLevel | VoiLut] = {opening.name: opening}
+    offered.update({w.name: w for w in volume.windows})
+    offered.update({lut.name: lut for lut in volume.voi_luts})
     if volume.modality == "CT":
         offered.update(CT_PRESETS)
     return offered
+
+
+def inverted(volume: Volume) -> bool:
+    """True when white means low values: MONOCHROME1, or Presentation LUT Shape INVERSE."""
+    return volume.photometric == "MONOCHROME1" or volume.display.inverse

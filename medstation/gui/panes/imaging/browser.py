@@ -2,10 +2,14 @@
 and the report of the last import (files skipped, each with its reason)."""
 from __future__ import annotations
 
+from operator import itemgetter
+
 import numpy as np
 from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QHeaderView, QLabel, QSplitter, QTreeView, QVBoxLayout, QWidget
+
+from medstation.gui.table_model import Column, RowTableModel, table_view
 
 SERIES_UID = Qt.UserRole + 1
 KIND = Qt.UserRole + 2  # "patient" | "study" | "series"
@@ -113,21 +117,13 @@ def make_thumbnails(series_uids: list[str], sink: ThumbnailSink, ctx) -> int:
     return made
 
 
-class ImportReportModel(QStandardItemModel):
-    """The files the last import skipped, with one reason each."""
+def import_report_model(parent: QObject | None = None) -> RowTableModel:
+    """The files the last import skipped, one (path, reason) row each; the tooltip gives both in full."""
+    def full(row) -> str:
+        return f"{row[0]}: {row[1]}"
 
-    def __init__(self, parent: QObject | None = None):
-        super().__init__(0, 2, parent)
-        self.setHorizontalHeaderLabels(["Skipped file", "Reason"])
-
-    def show_report(self, report) -> None:
-        self.removeRows(0, self.rowCount())
-        for path, reason in report.skipped:
-            row = [QStandardItem(str(path)), QStandardItem(str(reason))]
-            for item in row:
-                item.setEditable(False)
-                item.setToolTip(f"{path}: {reason}")
-            self.appendRow(row)
+    return RowTableModel([Column("Skipped file", itemgetter(0), str, full),
+                          Column("Reason", itemgetter(1), str, full)], parent=parent)
 
 
 class SeriesBrowser(QWidget):
@@ -149,12 +145,13 @@ class SeriesBrowser(QWidget):
         self.tree.selectionModel().currentChanged.connect(lambda current, _prev: self._activated(current))
         self.summary = QLabel("No studies imported yet: open a folder, a DICOMDIR, files or a zip archive.")
         self.summary.setWordWrap(True)
-        self.report_model = ImportReportModel(self)
-        self.report = QTreeView()
-        self.report.setModel(self.report_model)
-        self.report.setRootIsDecorated(False)
+        self.report_model = import_report_model(self)
+        self.report = table_view(self.report_model, alternating=False)
+        self.report.setWordWrap(True)  # long reasons and paths wrap onto more lines (full text in the tooltip)
+        self.report.setTextElideMode(Qt.ElideNone)
+        self.report.horizontalHeader().sectionResized.connect(lambda *_: self.report.resizeRowsToContents())
         self.report.setVisible(False)
-        split = QSplitter(Qt.Vertical)
+        self.split = split = QSplitter(Qt.Vertical)
         split.addWidget(self.tree)
         holder = QWidget()
         low = QVBoxLayout(holder)
@@ -162,7 +159,7 @@ class SeriesBrowser(QWidget):
         low.addWidget(self.summary)
         low.addWidget(self.report)
         split.addWidget(holder)
-        split.setStretchFactor(0, 4)
+        split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -176,9 +173,13 @@ class SeriesBrowser(QWidget):
 
     def show_report(self, report) -> None:
         self.summary.setText(report.summary())
-        self.report_model.show_report(report)
+        self.report_model.set_rows([(str(path), str(reason)) for path, reason in report.skipped])
         self.report.setVisible(bool(report.skipped))
-        self.report.resizeColumnToContents(0)
+        self.report.setColumnWidth(0, max(self.report.viewport().width() // 3, 80))
+        self.report.resizeRowsToContents()
+        if report.skipped:  # room for the reasons under the study list
+            total = sum(self.split.sizes())
+            self.split.setSizes([total * 3 // 5, total - total * 3 // 5])
 
     def select_series(self, series_uid: str) -> bool:
         item = self.model.series_items.get(series_uid)

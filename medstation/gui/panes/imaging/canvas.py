@@ -78,7 +78,11 @@ def transformed_labels(labels: dict[str, str], rotation: int, flip_h: bool, flip
 
 
 class EdgeText:
-    """Orientation letters at the middle of each edge and four corner texts, as labels over the view."""
+    """Orientation letters at the middle of each edge and four corner texts, as labels over the view.
+
+    Corner texts never overlap each other or the edge letters: each line is elided (with "...", the full text in
+    the tooltip) to the room between the image edge and the centre letter, so narrow viewers (compare view,
+    small screens) stay readable."""
 
     EDGES = ("left", "right", "top", "bottom")
     CORNERS = ("top_left", "top_right", "bottom_left", "bottom_right")
@@ -88,6 +92,7 @@ class EdgeText:
         self.area = area  # callable -> QRect of the image area within host (default: all of it)
         self.edges = {name: self._label(ORIENT_STYLE) for name in self.EDGES}
         self.corners = {name: self._label(LABEL_STYLE) for name in self.CORNERS}
+        self.full_text = {name: "" for name in self.CORNERS}
         for name in ("top_right", "bottom_right"):
             self.corners[name].setAlignment(Qt.AlignRight | Qt.AlignTop)
 
@@ -105,18 +110,36 @@ class EdgeText:
         self.place()
 
     def set_corner(self, name: str, text: str) -> None:
-        if self.corners[name].text() != text:
-            self.corners[name].setText(text)
+        if self.full_text[name] != text:
+            self.full_text[name] = text
+            self.corners[name].setToolTip(text)
             self.place()
+
+    def corner_text(self, name: str) -> str:
+        """The whole text of a corner (what is drawn may be elided to fit)."""
+        return self.full_text[name]
 
     def show_corners(self, visible: bool, keep=("bottom_right",)) -> None:
         for name, label in self.corners.items():
             label.setVisible(visible or name in keep)
 
+    def _fit_corners(self, width: int, m: int) -> None:
+        for name, label in self.corners.items():
+            edge = self.edges["top" if name.startswith("top") else "bottom"]
+            centre = edge.sizeHint().width() if edge.text() else 0
+            room = max((width - centre) // 2 - 2 * m, 24)
+            metrics = label.fontMetrics()
+            lines = [metrics.elidedText(line, Qt.ElideRight, room) for line in self.full_text[name].split("\n")]
+            label.setText("\n".join(lines) if self.full_text[name] else "")
+            label.setMaximumWidth(room)
+
     def place(self) -> None:
         rect = self.area() if self.area else self.host.rect()
         x0, y0, w, h, m = rect.x(), rect.y(), rect.width(), rect.height(), 6
-        for label in list(self.edges.values()) + list(self.corners.values()):
+        for label in self.edges.values():
+            label.adjustSize()
+        self._fit_corners(w, m)
+        for label in self.corners.values():
             label.adjustSize()
         e, c = self.edges, self.corners
         places = {

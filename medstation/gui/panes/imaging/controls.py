@@ -103,8 +103,10 @@ class ViewerToolbar(QToolBar):
         self.presets.addItem("(choose)", "")
         for name in names:
             self.presets.addItem(name, name)
-        index = self.presets.findData(current)
-        self.presets.setCurrentIndex(max(index, 0))
+        self.show_current(current)
+
+    def show_current(self, name: str) -> None:
+        self.presets.setCurrentIndex(max(self.presets.findData(name) if name else 0, 0))
 
 
 class HeatmapControls(QWidget):

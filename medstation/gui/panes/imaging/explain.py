@@ -250,7 +250,7 @@ class ExplainPanel(QWidget):
     def _explained(self, why) -> None:
         self.explanation = why
         self.pane.viewer.clear_heatmaps()
-        self.pane.viewer.set_heatmap(why.index, why.heatmap)
+        self.pane.viewer.set_heatmap(why.index, why.heatmap, run=f"{why.model} {why.version} {why.method_title}")
         self.why["label"].setText(f"{why.label} (slice {why.index + 1})")
         self.why["probability"].setText(f"{why.probability:.3f}")
         self.why["method"].setText(why.method_title)

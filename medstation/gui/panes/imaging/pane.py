@@ -22,6 +22,14 @@ from medstation.gui.panes.imaging.viewer import SliceViewer
 from medstation.services import imaging as service
 
 
+def skipped_message(skipped: list[tuple[str, str]], showing: bool) -> str:
+    """One sentence naming the file(s) that could not be opened, why, and what stays on screen."""
+    path, reason = skipped[0]
+    more = f" (and {len(skipped) - 1} more file(s); see the import report)" if len(skipped) > 1 else ""
+    kept = "the series on screen stays" if showing else "nothing was opened"
+    return f"Could not open {path}: {str(reason).rstrip('.')}{more}; {kept}."
+
+
 class ImagingPane(Pane):
     key = "imaging"
     title = "Imaging"
@@ -72,6 +80,8 @@ class ImagingPane(Pane):
         self.viewer = SliceViewer()
         self.compare_viewer = SliceViewer()
         self.mpr_viewers = [SliceViewer("coronal"), SliceViewer("sagittal")]
+        for viewer in [self.compare_viewer] + self.mpr_viewers:  # one registry: overlays follow their series
+            viewer.overlays = self.viewer.overlays
         self.mpr = MprLinker([self.viewer] + self.mpr_viewers, self)
         self.link = ScrollLink(self.viewer, self.compare_viewer, self)
         self.toolbar = ViewerToolbar()
@@ -88,6 +98,7 @@ class ImagingPane(Pane):
         self.stacks_action.setVisible(False)
         self.viewer.index_changed.connect(self._index_changed)
         self.side = QTabWidget()
+        self.side.setMinimumHeight(240)  # the toolbars above take height; tall panels scroll or clip, never the window
         self.tags = TagBrowser()
         self.heatmap_controls = HeatmapControls(self.viewer)
         self.side.addTab(self.tags, "Tags")
@@ -98,15 +109,19 @@ class ImagingPane(Pane):
         self.centre = QStackedWidget()
         self.centre.addWidget(self.empty)
         self.centre.addWidget(self._viewer_area())
-        split = QSplitter(Qt.Horizontal)
+        self.split = split = QSplitter(Qt.Horizontal)
         split.addWidget(self.browser)
         split.addWidget(self.centre)
         split.addWidget(self.side)
         split.setStretchFactor(1, 1)
         split.setSizes([360, 720, 420])
+        self.compact = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(split)
+        layout.setSpacing(0)
+        layout.addWidget(self.toolbar)  # across the whole pane: every action stays visible on a small screen
+        layout.addWidget(self.toolbar.layouts)
+        layout.addWidget(split, 1)
         from medstation.gui.panes.imaging.explain import ExplainPanel
 
         self.explain_panel = ExplainPanel(self.ctx, self)
@@ -125,10 +140,35 @@ class ImagingPane(Pane):
         self.compare_viewer.setVisible(False)
         layout = QVBoxLayout(area)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.toolbar)
-        layout.addWidget(self.toolbar.layouts)
         layout.addWidget(views, 1)
         return area
+
+    COMPACT_WIDTH = 1280  # below this pane width the study browser becomes a tab beside the tags
+    SIDE_WIDTH = 360
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.arrange(self.width() < self.COMPACT_WIDTH)
+
+    def arrange(self, compact: bool) -> None:
+        """Wide: browser | viewer | side tabs. Compact (a 1024x700 laptop): the browser is the "Studies" tab of
+        the side panel, so the image keeps at least 600 px of width."""
+        if compact != self.compact:
+            self.compact = compact
+            if compact:
+                self.side.insertTab(0, self.browser, "Studies")
+                if self.viewer.volume is None:
+                    self.side.setCurrentIndex(0)
+            else:
+                self.side.removeTab(self.side.indexOf(self.browser))
+                self.split.insertWidget(0, self.browser)
+                self.browser.show()
+        total = max(self.split.width(), self.width())
+        side = min(self.SIDE_WIDTH, total // 3)
+        if compact:
+            self.split.setSizes([total - side, side])
+        elif self.split.sizes()[0] == 0:
+            self.split.setSizes([side, total - 2 * side, side])
 
     def add_side_panel(self, title: str, widget: QWidget) -> None:
         """A panel on the right, beside the tag browser (the model/explanation panels use this)."""
@@ -186,8 +226,12 @@ class ImagingPane(Pane):
         self.import_finished.emit(report)
         if new:
             self.browser.select_series(new[0])
-        elif not uids and not report.cancelled:
+        elif report.series_uids:  # opened again: show what was opened, not what was on screen
+            self.browser.select_series(report.series_uids[0])
+        elif not uids and not report.skipped and not report.cancelled:
             self.ctx.show_error(f"No DICOM images were found: {report.summary()}")
+        if report.skipped and not new:
+            self.ctx.show_error(skipped_message(report.skipped, self.viewer.volume is not None))
 
     def _make_thumbnails(self, uids: list[str]) -> None:
         if not uids or self.closing:
@@ -251,7 +295,9 @@ class ImagingPane(Pane):
     def _show_volume(self, volume: Volume) -> None:
         from medstation.core.imaging import windowing
 
-        keep = self.viewer.window if self.viewer.volume is not None and not self._full_shown else None
+        shown = self.viewer.volume  # the first image of this same series, or still the previous series
+        same = shown is not None and not self._full_shown and shown.series_uid == volume.series_uid
+        keep = self.viewer.voi if same and self.viewer.user_window else None  # only a reader's own choice
         self.centre.setCurrentIndex(1)
         self._leave_mpr()
         self._full_shown = True
@@ -339,7 +385,9 @@ class ImagingPane(Pane):
             self._set_compare(checked)
 
     def _window_changed(self, center: float, width: float) -> None:
-        """Reformatted planes share the native slices' window/level."""
+        """Reformatted planes share the native slices' window/level; the window menu shows the window in use
+        ("(choose)" once the reader has dragged away from every named one)."""
+        self.toolbar.show_current(self.viewer.window.name)
         if self.mpr_column.isVisible():
             for viewer in self.mpr_viewers:
                 viewer.set_window(center, width, self.viewer.window.name)

@@ -34,11 +34,13 @@ def spacing(volume: Volume, plane: str) -> tuple[float, float]:
 
 
 def labels(volume: Volume, plane: str) -> dict[str, str]:
-    from medstation.core.imaging import geometry
+    """Edge letters from the file's own orientation (none when it has neither Image Orientation (Patient) nor
+    Patient Orientation); reformats need the former."""
+    from medstation.core.imaging import display, geometry
 
     if plane == NATIVE:
-        return geometry.orientation_labels(volume.row_dir, volume.col_dir)
-    return geometry.plane_labels(volume, plane)
+        return display.edge_labels(volume.display, volume.row_dir, volume.col_dir)
+    return geometry.plane_labels(volume, plane) if volume.display.orientation == "patient" else {}
 
 
 def native_plane(volume: Volume) -> str:

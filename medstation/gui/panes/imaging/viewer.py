@@ -14,17 +14,19 @@ from PySide6.QtCore import QEvent, QLineF, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsLineItem, QVBoxLayout, QWidget
 
-from medstation.core.imaging.model import Volume, WindowLevel
+from medstation.core.imaging.model import VoiLut, Volume, WindowLevel
+from medstation.core.imaging.overlays import OverlayRegistry
 from medstation.gui.panes.imaging import planes
 from medstation.gui.panes.imaging.canvas import EdgeText, SliceViewBox, display_transform, transformed_labels
 from medstation.gui.panes.imaging.heatmap import HeatmapLayer, SliceImageItem
+from medstation.gui.panes.imaging.heatmap_view import HeatmapViewMixin
 from medstation.gui.panes.imaging.measurements import (AngleMeasurement, LengthMeasurement, Measurement,
                                                        RoiMeasurement)
 
 TOOLS = ("pan", "length", "angle", "roi")
 
 
-class SliceViewer(QWidget):
+class SliceViewer(HeatmapViewMixin, QWidget):
     index_changed = Signal(int)
     window_changed = Signal(float, float)  # center, width
     volume_changed = Signal(object)
@@ -38,11 +40,14 @@ class SliceViewer(QWidget):
         self.plane = plane
         self.index = 0
         self.window = WindowLevel(40.0, 400.0, "")
+        self.voi: WindowLevel | VoiLut = self.window  # what maps values to grey: a window or the file's VOI LUT
+        self.user_window = False  # True once the reader chose a window for the series on screen
         self.invert = False
         self.rotation, self.flip_h, self.flip_v = 0, False, False
         self.wrap_scroll = False
         self.measurements: dict[tuple[str, int], list[Measurement]] = {}
         self.heatmaps = HeatmapLayer()
+        self.overlays = OverlayRegistry()  # the pane shares one registry between its viewers
         self._angle_points: list[tuple[float, float]] = []
         self._drawing: Measurement | None = None
         self._image: np.ndarray | None = None
@@ -52,6 +57,7 @@ class SliceViewer(QWidget):
     def _build(self) -> None:
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground("k")
+        self.canvas.setProperty("medstation_keep_background", True)  # images are read on black in every theme
         self.canvas.setFocusPolicy(Qt.NoFocus)
         self.canvas.viewport().installEventFilter(self)  # a click on the image gives the viewer the keyboard
         self.view = SliceViewBox()
@@ -83,7 +89,9 @@ class SliceViewer(QWidget):
         self.fps = 10.0
 
     # volume and slices ------------------------------------------------------------------------------------
-    def set_volume(self, volume: Volume | None, window: WindowLevel | None = None) -> None:
+    def set_volume(self, volume: Volume | None, window: WindowLevel | VoiLut | None = None) -> None:
+        """Show ``volume`` with ``window`` (a reader's choice for this same series) or else the series' own
+        default (``windowing.default_voi``), never the window of the series shown before."""
         from medstation.core.imaging import windowing
 
         self.stop_cine()
@@ -93,11 +101,15 @@ class SliceViewer(QWidget):
         self.text.set_corner("bottom_right", "")  # the readout of the previous series no longer applies
         if volume is None:
             self.image_item.clear()
+            self.image_item.set_heat(None)
             self._image = None
+            self._show_colorbar(False)
             self.volume_changed.emit(None)
             return
-        self.window = window or windowing.default_window(volume)
-        self.invert = volume.photometric == "MONOCHROME1"
+        self._set_voi(window or windowing.default_voi(volume))
+        self.user_window = window is not None
+        self.invert = windowing.inverted(volume)
+        self._load_overlays()
         self.index = min(max(self.count() // 2 if self.plane != "native" else 0, 0), self.count() - 1)
         self.render()
         self.fit()
@@ -159,7 +171,7 @@ class SliceViewer(QWidget):
         if self.volume.is_color:
             shown = 255 - self._image if self.invert else self._image
         else:
-            shown = windowing.apply_window(self._image, self.window.center, self.window.width, self.invert)
+            shown = windowing.apply_voi(self._image, self.voi, self.invert)
         self.image_item.set_slice(shown, self._heat())
 
     def _heat(self):
@@ -186,8 +198,24 @@ class SliceViewer(QWidget):
         self.view.updateMatrix()
 
     # window / level ---------------------------------------------------------------------------------------
+    def _set_voi(self, voi: WindowLevel | VoiLut) -> None:
+        from medstation.core.imaging import windowing
+
+        self.voi = voi
+        self.window = voi if isinstance(voi, WindowLevel) else windowing.lut_window(voi)
+
     def set_window(self, center: float, width: float, name: str = "") -> None:
-        self.window = WindowLevel(float(center), max(float(width), 1.0), name)
+        self._set_voi(WindowLevel(float(center), max(float(width), 1.0), name))
+        self.user_window = True
+        self._redraw_window()
+
+    def set_voi_lut(self, lut: VoiLut) -> None:
+        """Display through one of the file's VOI LUTs (offered in the window menu by its name)."""
+        self._set_voi(lut)
+        self.user_window = True
+        self._redraw_window()
+
+    def _redraw_window(self) -> None:
         if self.volume is not None:
             self._draw_image()
             self._update_text()
@@ -200,7 +228,10 @@ class SliceViewer(QWidget):
         if name not in offered:
             raise KeyError(f"no window preset {name!r} for this series (offered: {', '.join(offered)})")
         preset = offered[name]
-        self.set_window(preset.center, preset.width, name)
+        if isinstance(preset, VoiLut):
+            self.set_voi_lut(preset)
+        else:
+            self.set_window(preset.center, preset.width, name)
 
     def _window_drag(self, dx: float, dy: float) -> None:
         """Dragging right widens the window, dragging down raises the level (as in most PACS viewers)."""
@@ -249,10 +280,19 @@ class SliceViewer(QWidget):
         self.text.set_corner("top_left", "\n".join(filter(None, [
             str(p.get("name", "")), f"ID {p['id']}" if p.get("id") else "",
             " ".join(filter(None, [str(p.get("birth_date", "")), str(p.get("sex", ""))]))])))
-        self.text.set_corner("top_right", "\n".join(filter(None, [v.description, v.modality])))
-        window = "" if v.is_color else f"W {self.window.width:.0f}  L {self.window.center:.0f}"
+        self.text.set_corner("top_right", "\n".join(filter(None, [v.description, v.modality, self._key_note()])))
+        window = "" if v.is_color else (f"VOI LUT {self.voi.name.removeprefix('file LUT ')}"
+                                        if isinstance(self.voi, VoiLut) else
+                                        f"W {self.window.width:.0f}  L {self.window.center:.0f}")
         self.text.set_corner("bottom_left", f"{self.plane.capitalize()}  {self.index + 1} / {self.count()}\n{window}")
         self.text.show_corners(self.text_overlay)
+
+    def _key_note(self) -> str:
+        from medstation.core.imaging.index import is_derived
+
+        z = self.index if self.plane == "native" else 0
+        key = self.volume.sop_uids[z] if z < len(self.volume.sop_uids) else ""
+        return "No SOP Instance UID: key derived from the file" if key and is_derived(key) else ""
 
     def _image_area(self):
         return self.canvas.mapFromScene(self.view.sceneBoundingRect()).boundingRect()
@@ -320,40 +360,6 @@ class SliceViewer(QWidget):
     def stop_cine(self) -> None:
         self.cine.stop()
 
-    # heat maps --------------------------------------------------------------------------------------------
-    def set_heatmap(self, z: int, heatmap: np.ndarray) -> None:
-        """Show ``heatmap`` (float 0..1, the slice's rows x columns) over native slice ``z`` whenever it is shown."""
-        shape = self.volume.pixels.shape[1:3] if self.volume is not None else None
-        self.heatmaps.set(z, heatmap, shape)
-        self.image_item.set_heat(self._heat())
-        self._show_colorbar(True)
-
-    def clear_heatmaps(self) -> None:
-        self.heatmaps.clear()
-        self.image_item.set_heat(None)
-        self._show_colorbar(False)
-
-    def configure_heatmap(self, **options) -> None:
-        """visible, opacity (0..1), threshold (0..1), colormap (name), colorbar (bool)."""
-        colorbar = options.pop("colorbar", None)
-        self.heatmaps.configure(**options)
-        if "colormap" in options:
-            self.colorbar.setColorMap(self.heatmaps.colormap_object())
-        self.image_item.set_heat(self._heat())
-        if colorbar is not None:
-            self.colorbar_wanted = bool(colorbar)
-        self._show_colorbar(bool(self.heatmaps.maps))
-
-    colorbar_wanted = True
-
-    def _show_colorbar(self, have_maps: bool) -> None:
-        show = have_maps and self.colorbar_wanted and self.heatmaps.visible
-        if show and not self._colorbar_shown:
-            self.canvas.ci.addItem(self.colorbar, 0, 1)
-        elif not show and self._colorbar_shown:
-            self.canvas.ci.removeItem(self.colorbar)
-        self._colorbar_shown = show
-
     # measurements -----------------------------------------------------------------------------------------
     def set_tool(self, tool: str) -> None:
         if tool not in TOOLS:
@@ -370,14 +376,23 @@ class SliceViewer(QWidget):
 
     def add_length(self, p0, p1) -> LengthMeasurement:
         """A length between two (x, y) pixel points of the slice on screen."""
-        return self._add(LengthMeasurement(p0, p1, self.spacing()))
+        return self._add(LengthMeasurement(p0, p1, self.calibrate))
 
     def add_angle(self, a, vertex, b) -> AngleMeasurement:
-        return self._add(AngleMeasurement(a, vertex, b, self.spacing()))
+        return self._add(AngleMeasurement(a, vertex, b, self.calibrate))
 
     def add_roi(self, x, y, width, height) -> RoiMeasurement:
-        return self._add(RoiMeasurement(x, y, width, height, self.spacing(), self.slice_image,
+        return self._add(RoiMeasurement(x, y, width, height, self.calibrate, self.slice_image,
                                         self.volume.units if self.volume else ""))
+
+    def calibrate(self, points_rc) -> tuple[tuple[float, float], str]:
+        """(row mm, col mm) and unit word for a measurement through ``points_rc`` on the plane on screen: the
+        series' calibration on native slices (patient, detector, ultrasound region or pixels), mm on reformats."""
+        if self.volume is None:
+            return (1.0, 1.0), "px"
+        if self.plane == "native":
+            return self.volume.display.calibration.resolve(points_rc)
+        return self.spacing(), "mm"
 
     def current_measurements(self) -> list[Measurement]:
         return list(self.measurements.get((self.plane, self.index), []))
