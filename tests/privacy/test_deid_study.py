@@ -202,5 +202,10 @@ def test_overlays_and_sr_free_text_lose_identity(tmp_path, sr_file):
     mr = next(o for o in outs if o.Modality == "MR")
     assert not [e for e in mr if 0x6000 <= e.tag.group <= 0x60FF]  # the whole overlay plane is gone
     new_sr = next(o for o in outs if o.Modality == "SR")
+    dummy = [e.value for e in new_sr.iterall() if e.tag == 0x0040A160][0]
+    assert dummy == "ANONYMIZED"  # by default SR free text that cannot be cleaned is replaced
+    report = deidentify_paths([tmp_path / "sr.dcm"], tmp_path / "clean", Options(clean_structured=True))
+    new_sr = pydicom.dcmread(report.written[0])
     cleaned = [e.value for e in new_sr.iterall() if e.tag == 0x0040A160][0]
     assert cleaned.startswith("Discussed with ***") and "2019" not in cleaned and "5551234" not in cleaned
+    assert "113104" in [c.CodeValue for c in new_sr.DeidentificationMethodCodeSequence]
