@@ -40,7 +40,9 @@ def _deid(args: argparse.Namespace) -> int:
 
 
 def _target(src, out):
-    return out / src.name if out.is_dir() else out
+    from medstation.core.privacy.targets import new_file
+
+    return new_file(src, out)  # refused when it is the input or exists: a copy never replaces a file
 
 
 def _deid_vcf(src, out, args) -> int:
@@ -69,7 +71,11 @@ def _deid_note(src, out, args) -> int:
         raise MedStationError("the notes PHI scrubber is not installed; notes cannot be de-identified") from exc
     text, spans = scrub(src.read_text(encoding="utf-8", errors="replace"))
     target = _target(src, out)
-    atomic.write_text(target, text)
+    try:
+        atomic.write_bytes_new(target, text.encode("utf-8"))
+    except FileExistsError as exc:
+        raise MedStationError(f"{target} appeared while the note was being cleaned; it was not overwritten",
+                              kept=f"{target} is unchanged") from exc
     audit.record("deidentify", str(src), detail=f"note -> {target}; {len(spans)} PHI span(s) replaced")
     if args.json:
         print_json({"out": str(target), "replaced": len(spans)})

@@ -124,6 +124,7 @@ def test_burned_in_annotation_and_risky_modalities_warn(tmp_path, ct_file):
     us = require_data("pydicom_data") / "US1_UNCR.dcm"
     ds = pydicom.dcmread(ct_file)
     ds.BurnedInAnnotation = "YES"
+    ds.SOPInstanceUID = ds.SOPInstanceUID + ".1"  # another instance (the same one would not be written twice)
     ds.save_as(tmp_path / "burned.dcm", enforce_file_format=True)
     report = deidentify_paths([us, tmp_path / "burned.dcm", ct_file], tmp_path / "out")
     assert len(report.written) == 3
@@ -181,7 +182,7 @@ def test_export_is_audited_and_bad_files_are_named(tmp_path, ct_file):
 def test_output_inside_input_and_nothing_readable_are_refused(tmp_path, ct_file):
     (tmp_path / "in").mkdir()
     shutil.copy(ct_file, tmp_path / "in" / "ct.dcm")
-    with pytest.raises(MedStationError, match="inside the input"):
+    with pytest.raises(MedStationError, match="overlaps the input"):
         deidentify_paths([tmp_path / "in"], tmp_path / "in" / "out")
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "notes.txt").write_text("hello")

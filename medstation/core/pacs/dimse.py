@@ -179,7 +179,7 @@ class _Transfer:
 def _finish(report: RetrieveReport, writer: InstanceWriter) -> RetrieveReport:
     report.files = list(writer.files)
     report.folders = writer.folders()
-    report.problems += writer.failures
+    report.problems += writer.failures + writer.warnings
     return report
 
 

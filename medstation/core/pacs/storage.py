@@ -3,10 +3,13 @@
 ``InstanceWriter`` is the C-STORE handler for C-GET (instances arrive on MedStation's own association) and for
 the Storage SCP that MedStation runs while a C-MOVE lasts. Each instance is written byte for byte as it arrived
 (file meta + dataset), to ``<data>/pacs/<StudyUID>/<SeriesUID>/<SOPInstanceUID>.dcm``, so a dropped association
-never leaves a half-written file and a second retrieve of the same study replaces rather than duplicates.
+never leaves a half-written file and a second retrieve of the same study replaces rather than duplicates. Only a
+valid UID becomes a path part (``safe_part``): anything else a peer sends (``..``, slashes, long or odd text) gets a
+hashed name and a warning, so no retrieve can write outside the PACS folder.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
@@ -31,9 +34,21 @@ def retrieve_root() -> Path:
     return root
 
 
-def _safe(uid: str, fallback: str) -> str:
-    cleaned = re.sub(r"[^0-9A-Za-z.]", "_", (uid or "").strip())[:64]
-    return cleaned or fallback
+_VALID_UID = re.compile(r"(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))+")
+
+
+def safe_part(uid: str, what: str, warnings: list[str] | None = None) -> str:
+    """``uid`` itself when it is a valid UID (digits and dots, at most 64 characters), else ``x-<sha256 prefix>``
+    with a warning naming what was renamed: a path part can never be ``..``, empty or contain a separator."""
+    value = (uid or "").strip().rstrip("\x00")
+    if len(value) <= 64 and _VALID_UID.fullmatch(value):
+        return value
+    name = "x-" + hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    message = f"{what} {value[:40]!r} is not a valid UID; stored under the folder or file name {name}"
+    log.warning(message)
+    if warnings is not None:
+        warnings.append(message)
+    return name
 
 
 class InstanceWriter:
@@ -43,6 +58,7 @@ class InstanceWriter:
         self.root = Path(root) if root else retrieve_root()
         self.files: list[Path] = []
         self.failures: list[str] = []
+        self.warnings: list[str] = []  # instances stored under a hashed name (their UIDs were not valid)
         self._lock = threading.Lock()
 
     @property
@@ -51,9 +67,14 @@ class InstanceWriter:
             return len(self.files)
 
     def target(self, ds, sop_uid: str) -> Path:
-        study = _safe(str(ds.get("StudyInstanceUID", "")), "unknown-study")
-        series = _safe(str(ds.get("SeriesInstanceUID", "")), "unknown-series")
-        return self.root / study / series / f"{_safe(sop_uid, 'instance')}.dcm"
+        with self._lock:
+            study = safe_part(str(ds.get("StudyInstanceUID", "")), "Study Instance UID", self.warnings)
+            series = safe_part(str(ds.get("SeriesInstanceUID", "")), "Series Instance UID", self.warnings)
+            sop = safe_part(sop_uid, "SOP Instance UID", self.warnings)
+        path = self.root / study / series / f"{sop}.dcm"
+        if not path.resolve().is_relative_to(self.root.resolve()):  # a symlinked folder inside the PACS root
+            raise OSError(f"{path} would lie outside {self.root}")
+        return path
 
     def handle_store(self, event) -> int:
         """pynetdicom EVT_C_STORE handler: write the instance, answer the peer with a status."""
