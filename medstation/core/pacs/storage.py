@@ -162,18 +162,41 @@ def get_contexts():
 
 
 @contextmanager
-def storage_scp(local, writer: InstanceWriter) -> Iterator[object]:
-    """Run MedStation's Storage SCP on ``local.bind:local.port`` while the block lasts (for a C-MOVE)."""
+def storage_scp(local, writer: InstanceWriter, node=None) -> Iterator[object]:
+    """Run MedStation's Storage SCP on ``local.bind:local.port`` while the block lasts (for a C-MOVE from
+    ``node``). Only the node being moved from may store: its AE title must be the calling AE and MedStation's
+    own the called AE; any other association is refused and the refusal is logged and reported. When the node
+    uses TLS, so does the SCP (``nodes.server_ssl_context``)."""
     from pynetdicom import AE, evt
 
     from medstation.core.pacs.association import no_delay
+    from medstation.core.pacs.nodes import server_ssl_context
 
     ae = AE(ae_title=local.ae_title)
     ae.supported_contexts = storage_contexts()
     ae.maximum_associations = 4
+    ae.require_called_aet = True
+    if node is not None:
+        ae.require_calling_aet = [node.ae_title]
+    tls = server_ssl_context(node, local) if node is not None else None
+    expected = f"calling AE {node.ae_title!r}, " if node is not None else ""
+
+    def refused(event) -> None:
+        peer = event.assoc.requestor
+        request = peer.primitive
+        calling = str(getattr(request, "calling_ae_title", peer.ae_title)).strip()
+        called = str(getattr(request, "called_ae_title", "")).strip()
+        message = (f"refused a storage association from {peer.address}:{peer.port} with calling AE "
+                   f"{calling!r} and called AE {called!r} "
+                   f"(expected {expected}called AE {local.ae_title!r})")
+        log.warning(message)
+        with writer._lock:
+            writer.failures.append(message)
+
     try:
-        server = ae.start_server((local.bind, int(local.port)), block=False,
-                                 evt_handlers=[(evt.EVT_C_STORE, writer.handle_store), (evt.EVT_CONN_OPEN, no_delay)])
+        server = ae.start_server((local.bind, int(local.port)), block=False, ssl_context=tls,
+                                 evt_handlers=[(evt.EVT_C_STORE, writer.handle_store), (evt.EVT_CONN_OPEN, no_delay),
+                                               (evt.EVT_REJECTED, refused)])
     except OSError as exc:
         reason = "the port is in use by another program" if getattr(exc, "errno", None) == 98 else str(exc)
         raise MedStationError(f"MedStation could not listen on {local.bind}:{local.port} for the C-MOVE "
