@@ -92,6 +92,11 @@ def _list(args: argparse.Namespace) -> int:
         for study in index.list_studies(patient["patient_id"]):
             studies.append({**study, "series": index.list_series(study["study_uid"])})
         tree.append({**patient, "studies": studies})
+    from medstation.core import audit
+
+    audit.record("view", "imaging index", detail=(
+        f"patient list (names, IDs, birth dates) of {len(tree)} patient(s), "
+        f"{sum(len(p['studies']) for p in tree)} study(ies) printed by `medstation imaging list`"))
     if args.json:
         print_json(tree)
         return 0

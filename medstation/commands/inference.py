@@ -82,6 +82,7 @@ def _run_series(args, model, volume, folder) -> dict:
         item = {**why.summary(), "png": str(png)}
         if args.dicom:
             files = export.export_prediction(volume, why, rgb, folder)
+            export.record_export(volume, why, files, folder)
             item.update(secondary_capture=str(files.secondary_capture), structured_report=str(files.structured_report))
         entry["explanations"].append(item)
     return entry

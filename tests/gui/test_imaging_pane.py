@@ -278,3 +278,15 @@ def test_cancelling_an_import_keeps_the_window_usable(main_window, qtbot, brain_
     else:
         assert job.result.cancelled or job.result.files_seen == 20
     assert not main_window.message_bar.isVisible()
+
+
+def test_tag_browser_reads_are_audited_once_per_series(main_window, qtbot, ct_folder):
+    from medstation.core import audit
+
+    pane, volume = _open(main_window, qtbot, [ct_folder])
+    qtbot.waitUntil(lambda: pane.tags.model.rowCount() > 0, timeout=LOAD_TIMEOUT)
+    qtbot.waitUntil(lambda: any("tag browser" in e.detail for e in audit.entries(action="view")),
+                    timeout=LOAD_TIMEOUT)
+    entries = [e for e in audit.entries(action="view") if "tag browser" in e.detail]
+    assert len(entries) == 1 and entries[0].object == volume.series_uid
+    assert entries[0].detail.startswith("DICOM header (all attributes) shown in the tag browser, first ")

@@ -36,16 +36,13 @@ def _explain_work(model, volume, z: int, method: str, class_index: int, ctx):
 def _export_work(volume, why, center: float, width: float, folder: str, ctx):
     from pathlib import Path
 
-    from medstation.core import audit
-    from medstation.inference import export, overlay, service
+    from medstation.inference import export, overlay
 
     ctx.progress(0, 2, f"Writing the DICOM result of slice {why.index + 1}")
     rgb = overlay.blend(volume.pixels[why.index], why.heatmap, center, width)
     ctx.check()
     files = export.export_prediction(volume, why, rgb, Path(folder))
-    audit.record("export", service.series_name(volume), model=why.model, model_version=why.version,
-                 detail=f"{why.method_title} of slice {why.index + 1} for '{why.label}' (p={why.probability:.3f}) "
-                        f"as DICOM: {files.secondary_capture.name}, {files.structured_report.name} in {folder}")
+    export.record_export(volume, why, files, folder)
     ctx.progress(2, 2, "DICOM result written")
     return files
 

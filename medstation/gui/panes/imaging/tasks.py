@@ -29,4 +29,21 @@ def header(sop_uid_or_path: str, ctx):
     from medstation.core.imaging import index
 
     ctx.check()
-    return index.instance_header(sop_uid_or_path)
+    ds = index.instance_header(sop_uid_or_path)
+    _audit_header(ds, sop_uid_or_path)
+    return ds
+
+
+_HEADERS_AUDITED: set[tuple[str, str]] = set()
+
+
+def _audit_header(ds, key: str) -> None:
+    """One "view" entry per series whose headers the tag browser shows in this session (patient data read)."""
+    from medstation.core import audit, paths
+
+    series = str(getattr(ds, "SeriesInstanceUID", "") or key) if ds is not None else key
+    seen = (str(paths.database_path()), series)
+    if seen in _HEADERS_AUDITED:
+        return
+    _HEADERS_AUDITED.add(seen)
+    audit.record("view", series, detail=f"DICOM header (all attributes) shown in the tag browser, first {key}")
