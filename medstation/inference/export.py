@@ -120,12 +120,3 @@ def explanation_method_text(explanation) -> str:
         text += f", refined by Layer-CAM on {explanation.refine_layer}"
     return text
 
-
-def record_export(volume, why, files, folder) -> None:
-    """The audit entry for a prediction written as DICOM (an export of patient data, not only an inference)."""
-    from medstation.core import audit
-    from medstation.inference import service
-
-    audit.record("export", service.series_name(volume), model=why.model, model_version=why.version,
-                 detail=f"{why.method_title} of slice {why.index + 1} for '{why.label}' (p={why.probability:.3f}) "
-                        f"as DICOM: {files.secondary_capture.name}, {files.structured_report.name} in {folder}")

@@ -25,25 +25,8 @@ def load_series(series_uid: str, ctx):
 
 
 def header(sop_uid_or_path: str, ctx):
-    """The header of one image (no pixels), for the tag browser."""
-    from medstation.core.imaging import index
+    """The header of one image (no pixels), for the tag browser (audited by the imaging service)."""
+    from medstation.services import imaging
 
     ctx.check()
-    ds = index.instance_header(sop_uid_or_path)
-    _audit_header(ds, sop_uid_or_path)
-    return ds
-
-
-_HEADERS_AUDITED: set[tuple[str, str]] = set()
-
-
-def _audit_header(ds, key: str) -> None:
-    """One "view" entry per series whose headers the tag browser shows in this session (patient data read)."""
-    from medstation.core import audit, paths
-
-    series = str(getattr(ds, "SeriesInstanceUID", "") or key) if ds is not None else key
-    seen = (str(paths.database_path()), series)
-    if seen in _HEADERS_AUDITED:
-        return
-    _HEADERS_AUDITED.add(seen)
-    audit.record("view", series, detail=f"DICOM header (all attributes) shown in the tag browser, first {key}")
+    return imaging.header(sop_uid_or_path)

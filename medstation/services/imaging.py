@@ -1,4 +1,5 @@
-"""What the viewer and ``medstation infer`` both do: score a series, explain slices, and audit each inference."""
+"""The Imaging area's service: what the viewer and ``medstation infer`` both call to score a series, explain a
+slice and export the explained slice as DICOM, and what the viewer reports as viewed - each step audited here."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -65,3 +66,54 @@ def explain_slice(model: LoadedModel, volume, z: int, method: str = "gradcam",
                  detail=f"{result.method_title} of slice {z + 1} for '{result.label}' "
                         f"(p={result.probability:.3f}, layer {result.target_layer})")
     return result
+
+
+def export_result(volume, why: explainers.Explanation, rgb, folder):
+    """Write the explained slice as a Secondary Capture of ``rgb`` and a Comprehensive SR into ``folder``; audited."""
+    from pathlib import Path
+
+    from medstation.inference import export
+
+    files = export.export_prediction(volume, why, rgb, Path(folder))
+    audit.record("export", series_name(volume), model=why.model, model_version=why.version,
+                 detail=f"{why.method_title} of slice {why.index + 1} for '{why.label}' (p={why.probability:.3f}) "
+                        f"as DICOM: {files.secondary_capture.name}, {files.structured_report.name} in {folder}")
+    return files
+
+
+def viewed(series_uid: str, detail: str = "") -> None:
+    """The user looked at a series (reported by the viewer)."""
+    audit.record("view", series_uid, detail=detail)
+
+
+def patient_tree(how: str) -> list[dict]:
+    """Every indexed patient with their studies and series (names, IDs, birth dates): a read that is audited."""
+    from medstation.core.imaging import index
+
+    tree = []
+    for patient in index.list_patients():
+        studies = [{**study, "series": index.list_series(study["study_uid"])}
+                   for study in index.list_studies(patient["patient_id"])]
+        tree.append({**patient, "studies": studies})
+    audit.record("view", "imaging index", detail=(
+        f"patient list (names, IDs, birth dates) of {len(tree)} patient(s), "
+        f"{sum(len(p['studies']) for p in tree)} study(ies) {how}"))
+    return tree
+
+
+_HEADERS_AUDITED: set[tuple[str, str]] = set()
+
+
+def header(sop_uid_or_path: str):
+    """The header of one image (no pixels) for the tag browser; one "view" entry per series and session."""
+    from medstation.core import paths
+    from medstation.core.imaging import index
+
+    ds = index.instance_header(sop_uid_or_path)
+    series = str(getattr(ds, "SeriesInstanceUID", "") or sop_uid_or_path) if ds is not None else sop_uid_or_path
+    seen = (str(paths.database_path()), series)
+    if seen not in _HEADERS_AUDITED:
+        _HEADERS_AUDITED.add(seen)
+        audit.record("view", series, detail=f"DICOM header (all attributes) shown in the tag browser, first "
+                                            f"{sop_uid_or_path}")
+    return ds
