@@ -82,6 +82,16 @@ def connect() -> sqlite3.Connection:
     return conn
 
 
+def _prune_unpacked(conn, expansion: Expansion) -> None:
+    """Unpacked archives that gave the index nothing (duplicates, not DICOM) are deleted from the cache."""
+    from medstation.core.imaging.sources import prune_unpacked, unpacked_root
+
+    if expansion.unpacked:
+        like = str(unpacked_root()) + os.sep + "%"
+        prune_unpacked([r[0] for r in conn.execute("SELECT path FROM img_instance WHERE path LIKE ?", (like,))],
+                       expansion.unpacked)
+
+
 def index_paths(paths: list[str | Path], ctx: JobContext | None = None) -> ImportReport:
     """Index the DICOM files under ``paths`` (header only); cancel-safe, committed in batches of ``BATCH``."""
     ctx = ctx or JobContext()
@@ -106,6 +116,7 @@ def index_paths(paths: list[str | Path], ctx: JobContext | None = None) -> Impor
     except Cancelled:
         report.cancelled = True
     finally:
+        _prune_unpacked(conn, expansion)
         conn.close()
     report.seconds = time.perf_counter() - start
     target = ", ".join(str(p) for p in paths[:3]) + (f" (+{len(paths) - 3} more)" if len(paths) > 3 else "")
