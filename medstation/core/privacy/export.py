@@ -19,9 +19,10 @@ from typing import Iterable
 from medstation.core import atomic
 from medstation.core.errors import MedStationError
 from medstation.core.jobs import JobContext, null_context
-from medstation.core.privacy.deid import Deidentifier
+from medstation.core.privacy import pixels
+from medstation.core.privacy.deid import Deidentifier, burned_in_warnings
 from medstation.core.privacy.keys import Keys, site_secret
-from medstation.core.privacy.profile import Options
+from medstation.core.privacy.profile import CODE_CLEAN_PIXELS, Options
 from medstation.core.privacy.targets import empty_folder, refuse_overlap
 
 DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
@@ -37,11 +38,15 @@ class ExportReport:
     warnings: list[str] = field(default_factory=list)
     dicomdir: Path | None = None
     studies: set[str] = field(default_factory=set)  # replacement Study Instance UIDs
+    cleaned: list[dict] = field(default_factory=list)  # Clean Pixel Data: source, SOP UID, regions, preview PNG
 
     def summary(self) -> str:
         text = f"{len(self.written)} de-identified file(s) written to {self.out_dir}"
         if self.dicomdir:
             text += " with a DICOMDIR"
+        if self.cleaned:
+            text += (f"; burned-in text blanked in {len(self.cleaned)} image(s) "
+                     f"({sum(len(c['regions']) for c in self.cleaned)} region(s))")
         if self.skipped:
             text += f"; {len(self.skipped)} skipped"
         if self.warnings:
@@ -180,14 +185,61 @@ def deidentify_paths(paths: Iterable[str | os.PathLike], out_dir: str | os.PathL
     return report
 
 
-def _export_one(path: Path, out: Path, engine: Deidentifier, report: ExportReport) -> None:
+def deidentified(path: Path, engine: Deidentifier):
+    """One instance de-identified in memory, pixels cleaned where the options say so:
+    (dataset, warnings, Cleaning or None), or (None, reason, None) when it cannot be read."""
     ds, problem = _read(path)
     if ds is None:
-        report.skipped.append(problem)
-        return
+        return None, problem, None
+    result = engine.dataset(ds, source=path.name)
+    warnings, cleaning = list(result.warnings), None
+    wanted = engine.options.clean_pixels
+    if wanted or wanted is None and pixels.needs_cleaning(ds):
+        cleaning = pixels.clean(ds, str(path))
+        burned = set(burned_in_warnings(ds, path.name))
+        warnings = [w for w in warnings if w not in burned]
+        if cleaning.regions:
+            _mark_clean_pixels(ds)
+    ds.file_meta = _file_meta(ds, ds.file_meta)
+    return ds, warnings, cleaning
+
+
+def _mark_clean_pixels(ds) -> None:
+    from pydicom.dataset import Dataset
+
+    code, meaning = CODE_CLEAN_PIXELS
+    item = Dataset()
+    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = code, "DCM", meaning
+    ds.DeidentificationMethodCodeSequence.append(item)
+    ds.DeidentificationMethod = list(ds.DeidentificationMethod) + [meaning]
+
+
+def preview_cleaning(paths: Iterable[str | os.PathLike], options: Options, ctx: JobContext | None = None):
+    """What Clean Pixel Data would blank, nothing written: [(source, Cleaning)] for each image it applies to."""
+    ctx = ctx or null_context()
+    inputs, _had_dicomdir = collect_inputs(paths)
+    engine = Deidentifier(Keys(site_secret()), options)
+    found = []
+    for number, path in enumerate(inputs, start=1):
+        ctx.progress(number - 1, len(inputs), f"looking for burned-in text in {path.name}")
+        try:
+            _ds, _warnings, cleaning = deidentified(path, engine)
+        except MedStationError:
+            raise
+        except Exception:  # an unreadable image is reported by the export itself
+            continue
+        if cleaning is not None:
+            found.append((path, cleaning))
+    return found
+
+
+def _export_one(path: Path, out: Path, engine: Deidentifier, report: ExportReport) -> None:
+    target = None
     try:
-        result = engine.dataset(ds, source=path.name)
-        ds.file_meta = _file_meta(ds, ds.file_meta)
+        ds, warnings, cleaning = deidentified(path, engine)
+        if ds is None:
+            report.skipped.append(warnings)
+            return
         target = out / _relative_name(ds)
         _write(ds, target)
     except FileExistsError:
@@ -197,9 +249,22 @@ def _export_one(path: Path, out: Path, engine: Deidentifier, report: ExportRepor
     except Exception as exc:  # a damaged value pydicom cannot re-encode: this file is skipped, the rest go on
         report.skipped.append(f"{path}: could not be de-identified ({exc.__class__.__name__}: {str(exc)[:120]})")
         return
+    except MedStationError as exc:  # Clean Pixel Data could not run: the image is not exported with its text
+        report.skipped.append(f"{path}: {exc.sentence()}")
+        return
     report.written.append(target)
     report.studies.add(str(ds.get("StudyInstanceUID", "")))
-    report.warnings += result.warnings
+    report.warnings += warnings
+    if cleaning is not None and cleaning.regions:
+        preview = out / "previews" / f"{ds.SOPInstanceUID}.png"
+        try:
+            pixels.save_preview(cleaning.preview, preview)
+        except (OSError, ValueError) as exc:
+            report.warnings.append(f"{path.name}: no preview written ({exc})")
+            preview = None
+        report.cleaned.append({"source": str(path), "sop_uid": str(ds.SOPInstanceUID),
+                               "regions": [r.as_dict() for r in cleaning.regions],
+                               "preview": str(preview) if preview else None})
 
 
 def _remove_stale_parts(out: Path) -> None:
