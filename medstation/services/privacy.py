@@ -54,3 +54,10 @@ def deidentify_note(src: str | os.PathLike, dest: str | os.PathLike) -> list:
                               kept=f"{dest} is unchanged") from exc
     audit.record("deidentify", str(src), detail=f"note -> {dest}; {len(spans)} PHI span(s) replaced")
     return spans
+
+
+def preview_pixel_cleaning(paths: Iterable[str | os.PathLike], options, ctx: JobContext | None = None) -> list:
+    """What Clean Pixel Data would blank in each image it applies to, for review; nothing is written."""
+    from medstation.core.privacy.export import preview_cleaning
+
+    return preview_cleaning(paths, options, ctx)

@@ -81,9 +81,14 @@ def find_text(image: np.ndarray) -> list[Region]:
     its brightest pixels as black on white (text over anatomy or on a grey disk is found that way)."""
     grey = image.max(axis=-1) if image.ndim == 3 else image
     bright = np.where(grey >= BRIGHT, 0, 255).astype(np.uint8)
+    scale = 2 if max(grey.shape) < 1024 else 1  # small overlay fonts read far better at twice the size
+    if scale > 1:
+        bright = np.repeat(np.repeat(bright, scale, axis=0), scale, axis=1)
     regions = {}
-    for picture in (image, bright):
-        for region in _ocr(picture):
+    for picture, factor in ((image, 1), (bright, scale)):
+        for r in _ocr(picture):
+            x, y = r.x // factor, r.y // factor
+            region = Region(x, y, -(-(r.x + r.width) // factor) - x, -(-(r.y + r.height) // factor) - y, r.text)
             regions.setdefault((region.x, region.y, region.width, region.height), region)
     return list(regions.values())
 
@@ -99,7 +104,7 @@ def _ocr(image: np.ndarray) -> list[Region]:
     for i, text in enumerate(data["text"]):
         text = text.strip()
         if not any(c.isalnum() for c in text) or float(data["conf"][i]) < MIN_CONFIDENCE \
-                or data["height"][i] > max(rows // 8, 24):  # taller than any overlay text: anatomy read as a letter
+                or data["height"][i] > max(rows // 8, 48):  # taller than any overlay text: anatomy read as a letter
             continue
         x, y = max(0, data["left"][i] - PAD), max(0, data["top"][i] - PAD)
         w = min(cols, data["left"][i] + data["width"][i] + PAD) - x
