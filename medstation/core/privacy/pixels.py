@@ -52,11 +52,28 @@ def needs_cleaning(ds) -> bool:
             or image_type[:2] == ["DERIVED", "SECONDARY"])
 
 
+def _bundled() -> None:
+    """In the desktop build, use the tesseract binary and model carried inside it."""
+    import sys
+
+    base = getattr(sys, "_MEIPASS", None)
+    if base:
+        import os
+
+        import pytesseract
+
+        folder = os.path.join(base, "tesseract")
+        if os.path.exists(os.path.join(folder, "tesseract")):
+            pytesseract.pytesseract.tesseract_cmd = os.path.join(folder, "tesseract")
+            os.environ.setdefault("TESSDATA_PREFIX", os.path.join(folder, "tessdata"))
+
+
 def available() -> str | None:
     """None when Tesseract can be run, else why not (one sentence)."""
     try:
         import pytesseract
 
+        _bundled()
         pytesseract.get_tesseract_version()
     except Exception as exc:  # not installed, or the binary is missing
         return (f"Tesseract OCR is not available ({exc.__class__.__name__}); install the tesseract-ocr package to "
