@@ -27,12 +27,12 @@ STORE_NAME = "trusted-models.json"
 MANIFEST = Path(__file__).resolve().parents[1] / "trusted_models.json"
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     import hashlib
 
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
+        for block in iter(lambda: handle.read(chunk), b""):
             digest.update(block)
     return digest.hexdigest()
 
@@ -43,7 +43,7 @@ def weight_files(root: str | os.PathLike, named: str | None = None) -> dict[str,
     files = [p for p in sorted((root / "models").rglob("*")) if p.is_file()] if (root / "models").is_dir() else []
     if named and (root / named).is_file():
         files.append(root / named)
-    return {p.relative_to(root).as_posix(): _sha256(p) for p in dict.fromkeys(files)}
+    return {p.relative_to(root).as_posix(): sha256_file(p) for p in dict.fromkeys(files)}
 
 
 def shipped_manifest() -> dict[str, dict[str, str]]:

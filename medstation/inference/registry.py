@@ -14,7 +14,6 @@ like a MONAI expression (``$...``) or reference (``@...``) is refused, never eva
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from medstation.core import paths
+from medstation.core.trust import sha256_file  # noqa: F401 - part of this module's API
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +32,6 @@ class BundleError(Exception):
     pass
 
 
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(chunk), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _refuse_expressions(value: Any, where: str = "metadata") -> None:
