@@ -290,9 +290,9 @@ def test_c_move_storage_scp_accepts_only_the_node_being_moved_from(tmp_path):
 
 
 def test_c_move_from_a_tls_node_needs_a_local_certificate():
-    from medstation.core.pacs import service
     from medstation.core.pacs.query import Match
+    from medstation.services import pacs
 
     match = Match("series", {"StudyInstanceUID": "1.2.3", "SeriesInstanceUID": "1.2.3.4"})
-    error = failure(service.retrieve, node(tls=True), local(port=PORT + 8), match, "move")
+    error = failure(pacs.retrieve, node(tls=True), local(port=PORT + 8), match, "move")
     assert "uses TLS, so a C-MOVE needs a TLS certificate and key" in error.message
