@@ -7,6 +7,9 @@ from typing import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    import os
+
+    os.umask(0o077)  # every file this process creates is private (database, caches, logs, exports)
     from medstation import cli
 
     parser = cli.build_parser()

@@ -46,9 +46,11 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if func is None:
         parser.print_help()
         return 2
+    from medstation.core import permissions
     from medstation.core.errors import MedStationError
 
     try:
+        permissions.tighten()  # folders and files an older version left readable by others
         return int(func(args) or 0)
     except MedStationError as exc:
         print(f"medstation {args.command}: {exc.sentence()}", file=sys.stderr)

@@ -7,7 +7,7 @@ from medstation.core import paths
 from medstation.inference import registry
 
 
-def make_bundle(root, name="toy", weights=b"weights-bytes", sha=None, extra_meta=None):
+def make_bundle(root, name="toy", weights=b"weights-bytes", sha=None, extra_meta=None, trusted=True):
     (root / name / "configs").mkdir(parents=True)
     (root / name / "models").mkdir()
     (root / name / "docs").mkdir()
@@ -20,6 +20,10 @@ def make_bundle(root, name="toy", weights=b"weights-bytes", sha=None, extra_meta
     (root / name / "configs" / "metadata.json").write_text(json.dumps(meta))
     (root / name / "LICENSE").write_text("MIT")
     (root / name / "docs" / "README.md").write_text(f"# {name}\n\nDemonstration model, not for clinical use.")
+    if trusted:
+        from medstation.core import trust
+
+        trust.trust(root / name)  # as an administrator would after reviewing it
     return root / name
 
 

@@ -84,14 +84,9 @@ def _info(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from medstation.commands._util import print_json
-    from medstation.core.imaging import index
+    from medstation.services import imaging
 
-    tree = []
-    for patient in index.list_patients():
-        studies = []
-        for study in index.list_studies(patient["patient_id"]):
-            studies.append({**study, "series": index.list_series(study["study_uid"])})
-        tree.append({**patient, "studies": studies})
+    tree = imaging.patient_tree("printed by `medstation imaging list`")
     if args.json:
         print_json(tree)
         return 0

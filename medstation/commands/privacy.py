@@ -23,6 +23,17 @@ def register(sub: argparse._SubParsersAction) -> None:
                       help="keep study/series descriptions and comments with identifying text removed")
     deid.add_argument("--no-safe-private", action="store_true",
                       help="remove all private attributes, even those known to be safe")
+    deid.add_argument("--clean-structured-content", action="store_true",
+                      help="keep SR text values with identifying text removed (default: replaced by a dummy)")
+    deid.add_argument("--clean-graphics", action="store_true",
+                      help="keep annotation text with identifying text removed (default: replaced by a dummy)")
+    pixels = deid.add_mutually_exclusive_group()
+    pixels.add_argument("--clean-pixels", dest="clean_pixels", action="store_true", default=None,
+                        help="blank burned-in text (Tesseract OCR) in every image; by default only in US, XA, ES, "
+                             "XC, OT, Secondary Capture, DERIVED/SECONDARY images and Burned In Annotation YES. "
+                             "A PNG preview of each cleaned image goes to OUT/previews")
+    pixels.add_argument("--no-clean-pixels", dest="clean_pixels", action="store_false",
+                        help="never touch the pixels (images that may show text are then only warned about)")
     deid.add_argument("--json", action="store_true", help="print the report as JSON")
     deid.set_defaults(func=_deid)
 
@@ -40,7 +51,9 @@ def _deid(args: argparse.Namespace) -> int:
 
 
 def _target(src, out):
-    return out / src.name if out.is_dir() else out
+    from medstation.core.privacy.targets import new_file
+
+    return new_file(src, out)  # refused when it is the input or exists: a copy never replaces a file
 
 
 def _deid_vcf(src, out, args) -> int:
@@ -78,14 +91,18 @@ def _deid_dicom(args) -> int:
     from medstation.services.privacy import deidentify_study
 
     options = Options(modified_dates=args.modified_dates, patient_characteristics=args.patient_characteristics,
-                      clean_descriptors=args.clean_descriptors, safe_private=not args.no_safe_private)
+                      clean_descriptors=args.clean_descriptors, safe_private=not args.no_safe_private,
+                      clean_structured=args.clean_structured_content, clean_graphics=args.clean_graphics,
+                      clean_pixels=args.clean_pixels)
     report = deidentify_study(args.inputs, args.out, options, JobContext(PrintProgress("de-identifying")))
     if args.json:
         print_json({"out": str(report.out_dir), "written": [str(p) for p in report.written],
                     "dicomdir": str(report.dicomdir) if report.dicomdir else None, "skipped": report.skipped,
-                    "warnings": report.warnings, "method": options.describe()})
+                    "warnings": report.warnings, "method": options.describe(), "cleaned": report.cleaned})
         return 0
     print(report.summary())
+    for item in report.cleaned:
+        print(f"cleaned: {item['source']}: {len(item['regions'])} region(s) blanked; preview {item['preview']}")
     for line in report.skipped:
         print(f"skipped: {line}")
     for line in report.warnings:

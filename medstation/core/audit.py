@@ -3,23 +3,32 @@
 Each entry stores the SHA-256 of the previous entry and its own hash over (sequence, time, user, action, object,
 detail, model, version, previous hash). ``verify`` walks the chain and names the first entry that was edited,
 deleted or moved. SQLite triggers refuse UPDATE and DELETE, so tampering needs a deliberate bypass - which the
-chain then reveals. Deleting the newest entries leaves a valid shorter chain, so the head of the chain (its last
-sequence number and hash) is also kept outside the database, in ``audit-head.json``; ``verify`` compares the two.
+chain then reveals. Deleting the newest entries leaves a valid shorter chain, and whoever can write the database
+can also recompute every hash, so the head of the chain (its last sequence number and hash) is kept outside the
+database, in ``audit-head.json``, with an HMAC-SHA256 under the audit key (``audit.key`` in the site folder, mode
+0600, never in the database). ``verify`` fails when the head is missing on a log with entries, when its MAC does
+not match (rewritten without the key), or when it disagrees with the chain. A log written before heads were keyed
+(an unkeyed head and no audit key yet) is migrated once: its chain is verified, then a "migrate" entry is appended
+and anchored under the new key; once the key exists, an unkeyed head is reported as a rewrite. The user
+recorded is the owner of the process's real uid, not ``$USER``.
 """
 from __future__ import annotations
 
-import getpass
 import hashlib
+import hmac
 import json
+import os
+import secrets
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
-from medstation.core import atomic, db, paths
+from medstation.core import atomic, db, paths, site
 
-ACTIONS = ("open", "view", "infer", "export", "delete", "deidentify", "import", "send", "retrieve")
+ACTIONS = ("open", "view", "infer", "export", "delete", "deidentify", "import", "send", "retrieve", "trust",
+           "migrate")
 GENESIS = "0" * 64
 
 
@@ -45,10 +54,53 @@ def _digest(seq: int, ts: str, user: str, action: str, obj: str, detail: str, mo
 
 
 def _os_user() -> str:
+    """The account of the process's real uid ($USER and $LOGNAME can be set to anything)."""
     try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):  # Windows, or a uid without a passwd entry (containers)
+        if hasattr(os, "getuid"):
+            return f"uid {os.getuid()}"
+        import getpass
+
         return getpass.getuser()
-    except Exception:  # no login name (containers, services)
-        return "unknown"
+
+
+KEY_NAME = "audit.key"
+
+
+def key_path() -> Path:
+    """The audit key: in the site folder, or the per-user fallback when the site folder has none and is not
+    writable (``medstation info`` shows which)."""
+    folder = site.folder()
+    path = folder.path / KEY_NAME
+    if path.exists() or folder.writable:
+        return path
+    return paths.data_dir() / "site" / KEY_NAME
+
+
+def _key() -> bytes:
+    path = key_path()
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+                handle.flush()
+                os.fsync(handle.fileno())
+    text = path.read_text(encoding="utf-8").strip()
+    if len(text) < 32:
+        raise ValueError(f"the audit key {path} is damaged (too short)")
+    return text.encode("utf-8")
+
+
+def _mac(seq: int, digest: str) -> str:
+    return hmac.new(_key(), f"audit-head:{seq}:{digest}".encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def record(action: str, obj: str | Path, *, detail: str = "", model: str | None = None,
@@ -59,6 +111,8 @@ def record(action: str, obj: str | Path, *, detail: str = "", model: str | None 
     own = conn is None
     conn = conn or db.connect()
     try:
+        if action != "migrate":
+            _migrate_once(conn)
         with db.transaction(conn):
             last = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
             seq = (last["seq"] + 1) if last else 1
@@ -145,17 +199,51 @@ def head_path() -> Path:
 
 
 def _write_head(seq: int, digest: str) -> None:
-    """Remember the newest entry outside the database. With concurrent writers a slightly older head may win the
-    race; that is harmless (only a head newer than the log, or one that disagrees with its entry, is an alarm)."""
-    atomic.write_json(head_path(), {"seq": seq, "hash": digest})
+    """Remember the newest entry outside the database, keyed. With concurrent writers a slightly older head may win
+    the race; that is harmless (only a head newer than the log, or one that disagrees with its entry, is an alarm)."""
+    atomic.write_json(head_path(), {"seq": seq, "hash": digest, "mac": _mac(seq, digest)})
+    os.chmod(head_path(), 0o600)
 
 
-def _check_head(rows: list[AuditEntry], result: VerifyResult) -> VerifyResult:
+def _read_head() -> dict | None:
     try:
         head = json.loads(head_path().read_text(encoding="utf-8"))
+        return head if isinstance(head, dict) else {}
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return {}
+
+
+def _migrate_once(conn: sqlite3.Connection) -> None:
+    """A log whose head predates the audit key: verify its chain and head, then anchor it with a migration entry.
+    A damaged log is not migrated (``verify`` keeps reporting it)."""
+    head = _read_head()
+    if not head or "mac" in head or "seq" not in head or key_path().exists():
+        return  # once a key exists every head must carry its MAC: an unkeyed head is then a rewrite
+    rows = [AuditEntry(**dict(r)) for r in conn.execute("SELECT * FROM audit ORDER BY rowid")]
+    result = _check_head(rows, verify_chain(rows), legacy=True)
+    if result.ok:
+        record("migrate", "audit log", conn=conn, detail=(
+            f"{result.checked} entries verified and anchored under the audit key {key_path()}"))
+
+
+def _check_head(rows: list[AuditEntry], result: VerifyResult, legacy: bool = False) -> VerifyResult:
+    head = _read_head()
+    if head is None:
+        if not rows:
+            return result
+        return VerifyResult(False, result.checked, result.problems + [
+            f"the head of the chain ({head_path().name}) is missing: entries may have been cut from the end"])
+    try:
         head_seq, head_hash = int(head["seq"]), str(head["hash"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return result  # no anchor yet (a log written before anchors existed)
+    except (ValueError, KeyError, TypeError):
+        return VerifyResult(False, result.checked, result.problems + [
+            f"the head of the chain ({head_path().name}) is unreadable"])
+    if not legacy and not hmac.compare_digest(str(head.get("mac", "")), _mac(head_seq, head_hash)):
+        return VerifyResult(False, result.checked, result.problems + [
+            f"the head of the chain ({head_path().name}) is not signed with the audit key: the log and its head "
+            "were rewritten by someone without the key"])
     by_seq = {r.seq: r for r in rows}
     last = rows[-1].seq if rows else 0
     if head_seq > last:
@@ -172,6 +260,7 @@ def verify(conn: sqlite3.Connection | None = None) -> VerifyResult:
     own = conn is None
     conn = conn or db.connect()
     try:
+        _migrate_once(conn)
         rows = [AuditEntry(**dict(r)) for r in conn.execute("SELECT * FROM audit ORDER BY rowid")]
         return _check_head(rows, verify_chain(rows))
     finally:

@@ -6,6 +6,7 @@ connection with ``connect()``; WAL lets the GUI read while a background import w
 """
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -47,7 +48,9 @@ _ensure_lock = threading.Lock()
 def connect(path: Path | str | None = None) -> sqlite3.Connection:
     """Open a connection with the project's pragmas and the core schema in place."""
     db_path = Path(path) if path else paths.database_path()
-    db_path.parent.mkdir(parents=True, exist_ok=True)
+    db_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not db_path.exists():  # created private, whatever the umask (the -wal/-shm files follow its mode)
+        os.close(os.open(db_path, os.O_WRONLY | os.O_CREAT, 0o600))
     conn = sqlite3.connect(str(db_path), timeout=30, isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode=WAL")

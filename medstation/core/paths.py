@@ -29,7 +29,10 @@ def _base(kind: str) -> Path:
 
 
 def _ensure(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
+    """The folder, created readable by this user only (0700; ``permissions.tighten`` fixes older ones)."""
+    if not path.is_dir():
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(path, 0o700)
     return path
 
 

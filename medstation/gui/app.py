@@ -82,6 +82,9 @@ def create_window(paths: Sequence[str | Path] = ()):
 
 
 def main(paths: Sequence[str | Path] = (), exit_after_shown: bool = False) -> int:
+    from medstation.core import permissions
+
+    permissions.secure_process()  # private files from here on; older ones tightened
     _setup_logging()
     from PySide6.QtCore import QTimer
 

@@ -21,3 +21,12 @@ def save_file(parent: QWidget, title: str, suggested: str = "", filters: str = "
 
 def confirm(parent: QWidget, title: str, text: str) -> bool:
     return QMessageBox.question(parent, title, text) == QMessageBox.Yes
+
+
+def review_cleaning(parent: QWidget, found: list) -> bool:
+    """Show the images Clean Pixel Data will write, blanked regions outlined; True to write the copy."""
+    from PySide6.QtWidgets import QDialog
+
+    from medstation.gui.dialogs.pixel_review import PixelReview
+
+    return PixelReview(found, parent).exec() == QDialog.Accepted

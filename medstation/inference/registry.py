@@ -8,12 +8,12 @@ A bundle is a folder::
     <name>/docs/README.md          the model card
 
 Reading metadata needs no torch, so the Models dialog and ``medstation models list`` are instant. The weights'
-sha256 is checked against the metadata before anything loads them. Config values are data: a string that looks
+sha256 is checked against the metadata, and the weights must be trusted (``core.trust``: the shipped manifest or
+the site trust store), before anything loads them. Config values are data: a string that looks
 like a MONAI expression (``$...``) or reference (``@...``) is refused, never evaluated.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from medstation.core import paths
+from medstation.core.trust import sha256_file  # noqa: F401 - part of this module's API
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +32,6 @@ class BundleError(Exception):
     pass
 
 
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(chunk), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _refuse_expressions(value: Any, where: str = "metadata") -> None:
@@ -137,12 +132,22 @@ class Bundle:
         if actual.lower() != expected.lower():
             raise BundleError(f"bundle {self.name}: sha256 of {weights.name} is {actual[:12]}..., metadata says "
                               f"{expected[:12]}...; the file was changed or corrupted and will not be loaded")
+        trusted, reason = self.trust()
+        if not trusted:
+            raise BundleError(f"{reason}; it will not be loaded")
         return actual
+
+    def trust(self) -> tuple[bool, str]:
+        """Whether the shipped manifest or the site trust store vouches for these weights (``core.trust``)."""
+        from medstation.core import trust
+
+        return trust.is_trusted(self)
 
     def summary(self) -> dict[str, Any]:
         return {"name": self.name, "version": self.version, "task": self.task, "pane": self.pane,
                 "modalities": self.modalities, "labels": self.labels, "path": str(self.root),
-                "sha256": self.expected_sha256, "problems": list(self.problems)}
+                "sha256": self.expected_sha256, "problems": list(self.problems),
+                "trusted": self.trust()[0], "trust": self.trust()[1]}
 
 
 def load_bundle(root: Path) -> Bundle:

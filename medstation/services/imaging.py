@@ -71,12 +71,23 @@ def first_slice(series_uid: str, ctx: JobContext | None = None):
     return loader.load_first_slice(series_uid)
 
 
+_HEADERS_AUDITED: set[tuple[str, str]] = set()
+
+
 def header(sop_uid_or_path: str, ctx: JobContext | None = None):
-    """The header of one image (no pixels), for the tag browser."""
+    """The header of one image (no pixels), for the tag browser; one "view" entry per series and session."""
+    from medstation.core import paths
     from medstation.core.imaging import index
 
     (ctx or null_context()).check()
-    return index.instance_header(sop_uid_or_path)
+    ds = index.instance_header(sop_uid_or_path)
+    series = str(getattr(ds, "SeriesInstanceUID", "") or sop_uid_or_path) if ds is not None else sop_uid_or_path
+    seen = (str(paths.database_path()), series)
+    if seen not in _HEADERS_AUDITED:
+        _HEADERS_AUDITED.add(seen)
+        audit.record("view", series, detail=f"DICOM header (all attributes) shown in the tag browser, first "
+                                            f"{sop_uid_or_path}")
+    return ds
 
 
 @dataclass
@@ -152,3 +163,19 @@ def export_result(volume, why: explainers.Explanation, rgb, folder):
 def viewed(series_uid: str, detail: str = "") -> None:
     """The user looked at a series (reported by the viewer)."""
     audit.record("view", series_uid, detail=detail)
+
+
+def patient_tree(how: str) -> list[dict]:
+    """Every indexed patient with their studies and series (names, IDs, birth dates): a read that is audited."""
+    from medstation.core.imaging import index
+
+    tree = []
+    for patient in index.list_patients():
+        studies = [{**study, "series": index.list_series(study["study_uid"])}
+                   for study in index.list_studies(patient["patient_id"])]
+        tree.append({**patient, "studies": studies})
+    audit.record("view", "imaging index", detail=(
+        f"patient list (names, IDs, birth dates) of {len(tree)} patient(s), "
+        f"{sum(len(p['studies']) for p in tree)} study(ies) {how}"))
+    return tree
+

@@ -57,3 +57,13 @@ def load(name: str, preference: str = "auto", extra_dirs: Iterable[str] = ()):
     except (RuntimeError, ValueError) as exc:
         raise MedStationError(str(exc)) from exc
     return bundles.load_named(name, dev, extra_dirs)
+
+
+def trust_bundle(bundle) -> dict:
+    """Record the sha256 of every weight file of ``bundle`` in the site trust store (``core.trust``); audited."""
+    from medstation.core import audit, trust
+
+    entry = trust.trust(bundle.root, bundle.name)
+    audit.record("trust", str(bundle.root), model=bundle.name, model_version=bundle.version,
+                 detail="; ".join(f"{rel} sha256 {digest}" for rel, digest in entry["files"].items()))
+    return entry

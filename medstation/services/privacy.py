@@ -45,6 +45,19 @@ def deidentify_note(src: str | os.PathLike, dest: str | os.PathLike) -> list:
 
     src = Path(src)
     text, spans = scrub(src.read_text(encoding="utf-8", errors="replace"))
-    atomic.write_text(dest, text)
+    try:
+        atomic.write_bytes_new(dest, text.encode("utf-8"))  # a copy never replaces a file
+    except FileExistsError as exc:
+        from medstation.core.errors import MedStationError
+
+        raise MedStationError(f"{dest} already exists and is never overwritten; choose a new name or folder",
+                              kept=f"{dest} is unchanged") from exc
     audit.record("deidentify", str(src), detail=f"note -> {dest}; {len(spans)} PHI span(s) replaced")
     return spans
+
+
+def preview_pixel_cleaning(paths: Iterable[str | os.PathLike], options, ctx: JobContext | None = None) -> list:
+    """What Clean Pixel Data would blank in each image it applies to, for review; nothing is written."""
+    from medstation.core.privacy.export import preview_cleaning
+
+    return preview_cleaning(paths, options, ctx)

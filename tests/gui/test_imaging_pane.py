@@ -297,3 +297,15 @@ def test_cancelling_an_import_stops_it_and_keeps_the_window_usable(main_window, 
     assert not main_window.message_bar.isVisible()
     main_window.open_paths([brain_folder])  # the window is still usable: the same folder imports in full
     qtbot.waitUntil(lambda: len(pane.browser.model.series_uids()) == 1, timeout=LOAD_TIMEOUT)
+
+
+def test_tag_browser_reads_are_audited_once_per_series(main_window, qtbot, ct_folder):
+    from medstation.core import audit
+
+    pane, volume = _open(main_window, qtbot, [ct_folder])
+    qtbot.waitUntil(lambda: pane.tags.model.rowCount() > 0, timeout=LOAD_TIMEOUT)
+    qtbot.waitUntil(lambda: any("tag browser" in e.detail for e in audit.entries(action="view")),
+                    timeout=LOAD_TIMEOUT)
+    entries = [e for e in audit.entries(action="view") if "tag browser" in e.detail]
+    assert len(entries) == 1 and entries[0].object == volume.series_uid
+    assert entries[0].detail.startswith("DICOM header (all attributes) shown in the tag browser, first ")

@@ -92,3 +92,12 @@ def test_series_the_model_does_not_fit_are_refused_with_reasons(tmp_path, capsys
     assert "fits none of the 1 series" in capsys.readouterr().err
     report = json.loads((tmp_path / "predictions.json").read_text())
     assert report["series"][0]["match"]["reason"] == "lesion_ct takes CT; this series is MR"
+
+
+def test_dicom_results_of_infer_are_audited_as_exports(ct_folder, tmp_path):
+    cli.main(["infer", str(ct_folder[0]), "--model", "lesion_ct", "--device", "cpu", "--out", str(tmp_path),
+              "--explain", "gradcam", "--top", "1", "--dicom"])
+    exports = audit.entries(action="export")
+    assert len(exports) == 1 and exports[0].model == "lesion_ct"
+    assert exports[0].detail.startswith("Grad-CAM of slice 4 for 'lesion'") and "as DICOM: " in exports[0].detail
+    assert str(tmp_path) in exports[0].detail

@@ -25,6 +25,10 @@ def test_training_smoke_on_real_reports(tmp_path):
     assert script.main(["--data", str(data), "--limit", "100", "--out", str(out), "--no-mesh"]) == 0
     bundle = registry.load_bundle(out)
     assert bundle.problems == []
+    from medstation.core import trust
+
+    assert not bundle.trust()[0]  # a freshly trained bundle runs only once an administrator trusts it
+    trust.trust(out)
     assert bundle.verify() == bundle.expected_sha256
     meta = bundle.metadata
     assert meta["training"]["reports"] == 100 and meta["training"]["test"] == 10

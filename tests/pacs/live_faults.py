@@ -259,3 +259,40 @@ def test_pacs_that_stalls_mid_transfer_times_out_and_keeps_files(tmp_path):
     assert error.message.startswith("Flaky PACS (FAKEPACS@127.0.0.1:5104) did not answer the C-GET of series")
     assert error.message.endswith("within 1 s")
     assert error.kept.startswith("the 2 instance(s) received before that are kept in ")
+
+
+def test_c_move_storage_scp_accepts_only_the_node_being_moved_from(tmp_path):
+    """The calling AE must be the node's and the called AE MedStation's own; others are refused and reported."""
+    from pynetdicom import AE
+    from pynetdicom.sop_class import CTImageStorage
+
+    from medstation.core.pacs.storage import InstanceWriter, storage_scp
+
+    files = ct_series(tmp_path / "in", 1)
+    writer = InstanceWriter(tmp_path / "store")
+    me = local(port=PORT + 7)
+    with storage_scp(me, writer, node()):
+        outcomes = {}
+        for calling, called in (("INTRUDER", me.ae_title), (FAKE_AET, "SOMEONE_ELSE"), (FAKE_AET, me.ae_title)):
+            peer = AE(ae_title=calling)
+            peer.add_requested_context(CTImageStorage)
+            assoc = peer.associate("127.0.0.1", me.port, ae_title=called)
+            outcomes[(calling, called)] = assoc.is_established
+            if assoc.is_established:
+                assert assoc.send_c_store(files[0]).Status == 0
+                assoc.release()
+    assert outcomes == {("INTRUDER", me.ae_title): False, (FAKE_AET, "SOMEONE_ELSE"): False,
+                        (FAKE_AET, me.ae_title): True}
+    assert writer.received == 1
+    refusals = [f for f in writer.failures if f.startswith("refused a storage association")]
+    assert len(refusals) == 2 and "calling AE 'INTRUDER'" in refusals[0] and "called AE 'SOMEONE_ELSE'" in refusals[1]
+    assert f"expected calling AE {FAKE_AET!r}" in refusals[0]
+
+
+def test_c_move_from_a_tls_node_needs_a_local_certificate():
+    from medstation.core.pacs.query import Match
+    from medstation.services import pacs
+
+    match = Match("series", {"StudyInstanceUID": "1.2.3", "SeriesInstanceUID": "1.2.3.4"})
+    error = failure(pacs.retrieve, node(tls=True), local(port=PORT + 8), match, "move")
+    assert "uses TLS, so a C-MOVE needs a TLS certificate and key" in error.message

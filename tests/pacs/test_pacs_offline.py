@@ -223,3 +223,36 @@ def test_nothing_opens_a_socket_without_a_configured_node(monkeypatch):
 
     cli.build_parser()
     assert opened == []
+
+
+@pytest.mark.parametrize("study, series, sop", [
+    ("..", "..", "1.2.3"), ("../../escaped", "1.2", "1.3"), ("1.2", "/etc", ".."), ("1.2", "1.3", "../../x"),
+    ("1.2." + "9" * 70, "1.03", "a b"),
+])
+def test_retrieved_files_never_leave_the_pacs_folder(tmp_path, study, series, sop):
+    """C-GET, C-MOVE (handle_store) and WADO-RS (dicomweb._write) name files through InstanceWriter.target."""
+    from pydicom import dcmread
+
+    from medstation.core.pacs import dicomweb
+    from medstation.core.pacs.storage import InstanceWriter
+
+    root = tmp_path / "home" / "pacs"
+    writer = InstanceWriter(root)
+    ds = dcmread(ct_series(tmp_path / "in", 1)[0])
+    ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID = study, series, sop
+    dicomweb._write(writer, ds)  # the WADO-RS path
+    path = writer.files[0]
+    assert path.resolve().is_relative_to(root.resolve()) and path.is_file()
+    assert not [p for p in tmp_path.rglob("*.dcm") if not p.is_relative_to(tmp_path / "in")
+                and not p.resolve().is_relative_to(root.resolve())]
+    assert writer.warnings and "is not a valid UID; stored under the folder or file name x-" in writer.warnings[0]
+    assert all(part.startswith(("x-", "1.")) for part in path.relative_to(root).parts)
+
+
+def test_valid_uids_stay_readable_path_parts(tmp_path):
+    from medstation.core.pacs.storage import safe_part
+
+    warnings = []
+    assert safe_part("1.2.840.113619.2.55.3", "Study Instance UID", warnings) == "1.2.840.113619.2.55.3"
+    assert safe_part("2.25.0", "SOP Instance UID", warnings) == "2.25.0" and warnings == []
+    assert safe_part("1.2.03", "Series Instance UID", warnings).startswith("x-") and len(warnings) == 1

@@ -36,12 +36,16 @@ def test_export_runs_as_a_job_and_lists_warnings(dialog_for, qtbot, tmp_path, mo
     dialog.choose_button.click()
     assert dialog.out_edit.text() == str(tmp_path / "anon") and dialog.export_button.isEnabled()
     dialog.boxes["modified_dates"].setChecked(True)
+    reviewed = []
+    monkeypatch.setattr(ask, "review_cleaning", lambda parent, found: reviewed.extend(found) or True)
     dialog.export_button.click()
     assert dialog.cancel_button.isEnabled() and not dialog.boxes["modified_dates"].isEnabled()
     qtbot.waitUntil(lambda: dialog.report is not None, timeout=30000)
     assert len(dialog.report.written) == 2
     texts = [dialog.warnings.item(i).text() for i in range(dialog.warnings.count())]
-    assert any("US1_UNCR.dcm" in t and "burned-in" in t for t in texts)
+    assert [c["source"] for c in dialog.report.cleaned] == [str(us)]  # burned-in text blanked by default
+    assert [p for p, _c in reviewed] == [us] and len(reviewed[0][1].regions) == len(dialog.report.cleaned[0][
+        "regions"])  # the user saw exactly what was then written
     assert any("junk.dcm" in t for t in texts)
     assert dialog.status.text().startswith("2 de-identified file(s) written to")
     assert dialog.progress.value() == 100 and dialog.close_button.isEnabled()
@@ -73,3 +77,27 @@ def test_dialog_for_an_indexed_study_lists_its_files(main_window, qtbot, tmp_pat
     dialog = DeidDialog.for_study(main_window.ctx, main_window, study)
     qtbot.addWidget(dialog)
     assert dialog.source_paths == [ct_file]
+
+
+def test_declining_the_pixel_review_writes_nothing(dialog_for, qtbot, tmp_path, monkeypatch):
+    from medstation.gui.dialogs.pixel_review import PixelReview
+
+    us = require_data("pydicom_data") / "US1_UNCR.dcm"
+    dialog = dialog_for([us])
+    dialog.out_edit.setText(str(tmp_path / "anon"))
+    shown = []
+
+    def review(parent, found):
+        window = PixelReview(found, parent)
+        qtbot.addWidget(window)
+        shown.append(window.labels[0].text())
+        window.grab().save(str(tmp_path / "review.png"))
+        return False
+
+    monkeypatch.setattr(ask, "review_cleaning", review)
+    dialog.export_button.click()
+    qtbot.waitUntil(lambda: dialog.status.text() == "Export cancelled after review; nothing was written.",
+                    timeout=60000)
+    assert "US1_UNCR.dcm" in shown[0] and "region(s) blanked: " in shown[0] and "MED" in shown[0]
+    assert not (tmp_path / "anon").exists() and dialog.report is None
+    assert (tmp_path / "review.png").stat().st_size > 10000

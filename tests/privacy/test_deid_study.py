@@ -125,9 +125,11 @@ def test_burned_in_annotation_and_risky_modalities_warn(tmp_path, ct_file):
     us = require_data("pydicom_data") / "US1_UNCR.dcm"
     ds = pydicom.dcmread(ct_file)
     ds.BurnedInAnnotation = "YES"
+    ds.SOPInstanceUID = ds.SOPInstanceUID + ".1"  # another instance (the same one would not be written twice)
     ds.save_as(tmp_path / "burned.dcm", enforce_file_format=True)
-    report = deidentify_paths([us, tmp_path / "burned.dcm", ct_file], tmp_path / "out")
-    assert len(report.written) == 3
+    report = deidentify_paths([us, tmp_path / "burned.dcm", ct_file], tmp_path / "out",
+                              Options(clean_pixels=False))  # pixels left as they are: warnings instead
+    assert len(report.written) == 3 and report.cleaned == []
     assert any("US1_UNCR.dcm" in w and "ultrasound" in w for w in report.warnings)
     assert any("burned.dcm" in w and "Burned In Annotation is YES" in w for w in report.warnings)
     assert not any("CT_small" in w for w in report.warnings)
@@ -183,7 +185,7 @@ def test_export_is_audited_and_bad_files_are_named(tmp_path, ct_file):
 def test_output_inside_input_and_nothing_readable_are_refused(tmp_path, ct_file):
     (tmp_path / "in").mkdir()
     shutil.copy(ct_file, tmp_path / "in" / "ct.dcm")
-    with pytest.raises(MedStationError, match="inside the input"):
+    with pytest.raises(MedStationError, match="overlaps the input"):
         deidentify_paths([tmp_path / "in"], tmp_path / "in" / "out")
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "notes.txt").write_text("hello")
@@ -204,5 +206,10 @@ def test_overlays_and_sr_free_text_lose_identity(tmp_path, sr_file):
     mr = next(o for o in outs if o.Modality == "MR")
     assert not [e for e in mr if 0x6000 <= e.tag.group <= 0x60FF]  # the whole overlay plane is gone
     new_sr = next(o for o in outs if o.Modality == "SR")
+    dummy = [e.value for e in new_sr.iterall() if e.tag == 0x0040A160][0]
+    assert dummy == "ANONYMIZED"  # by default SR free text that cannot be cleaned is replaced
+    report = deidentify_paths([tmp_path / "sr.dcm"], tmp_path / "clean", Options(clean_structured=True))
+    new_sr = pydicom.dcmread(report.written[0])
     cleaned = [e.value for e in new_sr.iterall() if e.tag == 0x0040A160][0]
     assert cleaned.startswith("Discussed with ***") and "2019" not in cleaned and "5551234" not in cleaned
+    assert "113104" in [c.CodeValue for c in new_sr.DeidentificationMethodCodeSequence]

@@ -61,7 +61,11 @@ def _item() -> Dataset:
 
 
 def _table_rows():
-    return [r for r in profile.rows() if r.tag is not None and r.tag >> 16 not in (0x0000, 0x0002)]
+    """Rows this pydicom can encode (a few attributes of the newest edition are newer than its dictionary)."""
+    from pydicom.datadict import DicomDictionary
+
+    return [r for r in profile.rows() if r.tag is not None and r.tag >> 16 not in (0x0000, 0x0002)
+            and r.tag in DicomDictionary]
 
 
 def _load(ds: Dataset) -> None:
@@ -160,7 +164,7 @@ def test_every_table_attribute_gets_its_action(loaded_study, tmp_path, option_se
         checked += 1
     problems = [p for p in problems if p]
     assert not problems, f"{len(problems)} attribute(s) mishandled:\n" + "\n".join(problems[:40])
-    assert checked == len(_table_rows()) > 440
+    assert checked == len(_table_rows()) > 600
     assert 0x50003000 not in out and 0x60004000 not in out
     assert 0x00091001 not in out and 0x00091010 not in out
     assert out.PatientIdentityRemoved == "YES"
@@ -172,7 +176,7 @@ def test_every_table_attribute_gets_its_action(loaded_study, tmp_path, option_se
 
 def test_every_row_of_the_table_is_parsed_and_resolvable():
     rows = profile.rows()
-    assert len(rows) == 460
+    assert len(rows) >= 620  # Table E.1-1 of edition 2026c
     patterns = {r.pattern for r in rows if r.tag is None}
     assert patterns == {"(50xx,xxxx)", "(60xx,4000)", "(60xx,3000)", "private"}
     for options in OPTION_SETS.values():

@@ -83,6 +83,16 @@ def connect() -> sqlite3.Connection:
     return conn
 
 
+def _prune_unpacked(conn, expansion: Expansion) -> None:
+    """Unpacked archives that gave the index nothing (duplicates, not DICOM) are deleted from the cache."""
+    from medstation.core.imaging.sources import prune_unpacked, unpacked_root
+
+    if expansion.unpacked:
+        like = str(unpacked_root()) + os.sep + "%"
+        prune_unpacked([r[0] for r in conn.execute("SELECT path FROM img_instance WHERE path LIKE ?", (like,))],
+                       expansion.unpacked)
+
+
 def index_paths(paths: list[str | Path], ctx: JobContext | None = None) -> ImportReport:
     """Index the DICOM files under ``paths`` (header only); cancel-safe, committed in batches of ``BATCH``."""
     ctx = ctx or JobContext()
@@ -107,6 +117,7 @@ def index_paths(paths: list[str | Path], ctx: JobContext | None = None) -> Impor
     except Cancelled:
         report.cancelled = True
     finally:
+        _prune_unpacked(conn, expansion)
         conn.close()
     report.seconds = time.perf_counter() - start
     return report

@@ -123,3 +123,4 @@ def explanation_method_text(explanation) -> str:
     if getattr(explanation, "refine_layer", None):
         text += f", refined by Layer-CAM on {explanation.refine_layer}"
     return text
+

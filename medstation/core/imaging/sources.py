@@ -16,14 +16,16 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from medstation.core import paths as app_paths
 from medstation.core.imaging.header import is_dicomdir
 
 MAX_ZIP_MEMBERS = 200_000
-MAX_ZIP_BYTES = 64 * 2**30  # 64 GB unpacked in all
+MAX_ZIP_BYTES = 64 * 2**30  # 64 GB unpacked in all, nested archives included
 MAX_RATIO = 200  # a member that inflates more than this (and past 1 MB) is treated as a bomb
+MAX_TOTAL_RATIO = 100  # an archive (with every archive inside it) unpacks to at most this times its own size ...
+MIN_TOTAL_BUDGET = 64 * 2**20  # ... or this much, whichever is larger (small archives of compressible files)
 MAX_ZIP_DEPTH = 4  # archives inside archives: deeper than this is refused (a zip that contains itself)
 # What a damaged or unsupported archive raises: a damaged directory or header, a damaged deflate/LZMA/bzip2
 # stream, a member cut short, an unsupported compression method, an encrypted member
@@ -50,6 +52,9 @@ class Expansion:
     dicomdirs: list[DicomdirRecords] = field(default_factory=list)
     check: Callable[[], None] = lambda: None  # raises when the user cancelled (JobContext.check)
     archive_depth: int = 0  # how many archives the files being read now came out of
+    zip_budget: list[int] | None = None  # bytes the outermost archive may still unpack (nested ones share it)
+    zip_limit: str = ""  # how the budget was set, for the message
+    unpacked: list[Path] = field(default_factory=list)  # the cache folders archives were unpacked into
 
 
 def expand(inputs: list[str | os.PathLike], out: Expansion) -> Iterator[str]:
@@ -305,14 +310,25 @@ def _archive(path: Path, out: Expansion) -> Iterator[str]:
     if out.archive_depth >= MAX_ZIP_DEPTH:
         out.skipped.append((str(path), f"an archive nested more than {MAX_ZIP_DEPTH} archives deep; not unpacked"))
         return
-    folder = unzip(path, out)
-    if folder is None:
-        return
-    out.archive_depth += 1
+    outermost = out.zip_budget is None
+    if outermost:
+        size = path.stat().st_size if path.exists() else 0
+        budget = int(min(MAX_ZIP_BYTES, max(size * MAX_TOTAL_RATIO, MIN_TOTAL_BUDGET)))
+        out.zip_budget = [budget]
+        out.zip_limit = (f"{budget // 2**20} MB ({MAX_TOTAL_RATIO} times the archive's {size // 2**10} KB, "
+                         f"nested archives included)")
     try:
-        yield from expand([folder], out)
+        folder = unzip(path, out)
+        if folder is None:
+            return
+        out.archive_depth += 1
+        try:
+            yield from expand([folder], out)
+        finally:
+            out.archive_depth -= 1
     finally:
-        out.archive_depth -= 1
+        if outermost:
+            out.zip_budget = None
 
 
 def unzip(archive: Path, out: Expansion) -> Path | None:
@@ -330,15 +346,18 @@ def unzip(archive: Path, out: Expansion) -> Path | None:
     except OSError as exc:
         out.skipped.append((str(archive), f"cannot read the archive ({exc}); nothing was unpacked"))
         return None
-    dest = app_paths.cache_dir() / "imports" / f"{archive.stem[:40]}-{key}"
+    dest = unpacked_root() / f"{archive.stem[:40]}-{key}"
     marker = dest / _MARKER
+    out.unpacked.append(dest)
     if marker.exists():
         out.skipped.extend(_earlier_reasons(marker))
         return dest
-    dest.mkdir(parents=True, exist_ok=True)
+    dest.mkdir(mode=0o700, parents=True, exist_ok=True)
     reasons: list[tuple[str, str]] = []
+    budget = out.zip_budget if out.zip_budget is not None else [MAX_ZIP_BYTES]
     try:
-        _unpack(archive, dest, Expansion(skipped=reasons, check=out.check))
+        _unpack(archive, dest, Expansion(skipped=reasons, check=out.check, zip_budget=budget,
+                                         zip_limit=out.zip_limit or f"{MAX_ZIP_BYTES // 2**30} GB"))
     except _ZIP_ERRORS as exc:
         shutil.rmtree(dest, ignore_errors=True)
         out.skipped.extend(reasons)
@@ -359,7 +378,7 @@ def _earlier_reasons(marker: Path) -> list[tuple[str, str]]:
 
 
 def _unpack(archive: Path, dest: Path, out: Expansion) -> None:
-    total = 0
+    budget = out.zip_budget  # shared with the archives this one came from and those inside it
     with zipfile.ZipFile(archive) as zf:
         members = zf.infolist()
         if len(members) > MAX_ZIP_MEMBERS:
@@ -368,11 +387,11 @@ def _unpack(archive: Path, dest: Path, out: Expansion) -> None:
             members = members[:MAX_ZIP_MEMBERS]
         for info in members:
             out.check()
-            total += _unzip_member(zf, info, archive, dest, out, MAX_ZIP_BYTES - total)
-            if total >= MAX_ZIP_BYTES:
-                out.skipped.append((str(archive), f"unpacked size reached {MAX_ZIP_BYTES // 2**30} GB; "
-                                                  "the rest of the archive was not unpacked"))
+            if budget[0] <= 0:
+                out.skipped.append((str(archive), f"unpacked size reached the limit of {out.zip_limit} (zip bomb "
+                                                  "guard); the rest of the archive was not unpacked"))
                 break
+            budget[0] -= _unzip_member(zf, info, archive, dest, out, budget[0])
 
 
 def _unzip_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, archive: Path, dest: Path, out: Expansion,
@@ -393,10 +412,14 @@ def _unzip_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, archive: Path, des
         return 0
     target = dest.joinpath(*pure.parts)
     limit = min(budget, max(info.compress_size * MAX_RATIO, 2**20))
+    if info.file_size > budget:  # the directory already says it will not fit
+        out.skipped.append((label, f"would unpack to {info.file_size // 2**20} MB, beyond the limit of "
+                                   f"{out.zip_limit} (zip bomb guard); not unpacked"))
+        return budget + 1
     written = 0
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with zf.open(info) as src, open(target, "wb") as dst:
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with zf.open(info) as src, open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as dst:
             while chunk := src.read(1 << 20):
                 written += len(chunk)
                 if written > limit:
@@ -420,3 +443,31 @@ def _remove_partial(target: Path) -> None:
             target.unlink()
     except OSError:
         pass
+
+
+def unpacked_root() -> Path:
+    return app_paths.cache_dir() / "imports"
+
+
+def remove_unpacked(folder: Path) -> None:
+    """Delete an unpacked archive folder from the cache."""
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def prune_unpacked(referenced: Iterable[str], candidates: Iterable[Path]) -> list[Path]:
+    """Remove each unpacked archive folder among ``candidates`` that no indexed path (``referenced``) lies in: an
+    archive whose images were all duplicates or not DICOM is no longer needed. Returns what went."""
+    root = unpacked_root()
+    if not root.is_dir():
+        return []
+    used = set()
+    for path in referenced:
+        parts = Path(path).parts
+        base = root.parts
+        if parts[:len(base)] == base and len(parts) > len(base):
+            used.add(parts[len(base)])
+    removed = [folder for folder in dict.fromkeys(candidates) if folder.is_dir() and folder.parent == root
+               and folder.name not in used]
+    for folder in removed:
+        remove_unpacked(folder)
+    return removed

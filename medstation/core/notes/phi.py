@@ -12,7 +12,7 @@ from dataclasses import dataclass
 _MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|"
            r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
 _CAP = r"[A-Z][a-zA-Z'\-]+"
-_NAME_SEQ = rf"{_CAP}(?: [A-Z]\.?)?(?: {_CAP}){{0,2}}"
+_NAME_SEQ = rf"{_CAP}(?: [A-Z]\.?(?![a-z]))?(?: {_CAP}){{0,2}}"
 CREDENTIALS = {"md", "do", "rn", "np", "pa", "phd", "mbbs", "dds", "facr", "mph", "ms", "bsn", "lpn", "crna"}
 GIVEN_NAMES = set("""james john robert michael william david richard joseph thomas charles christopher daniel matthew
 anthony mark donald steven paul andrew joshua kenneth kevin brian george timothy ronald edward jason jeffrey ryan

@@ -159,6 +159,7 @@ def retrieve(node: PacsNode, match: Match, ctx: JobContext | None = None,
         raise MedStationError(describe_http_error(node, exc), kept=kept) from exc
     finally:
         report.files, report.folders = list(writer.files), writer.folders()
+        report.problems += writer.warnings
     report.completed = writer.received
     return report
 

@@ -179,7 +179,7 @@ class _Transfer:
 def _finish(report: RetrieveReport, writer: InstanceWriter) -> RetrieveReport:
     report.files = list(writer.files)
     report.folders = writer.folders()
-    report.problems += writer.failures
+    report.problems += writer.failures + writer.warnings
     return report
 
 
@@ -218,7 +218,7 @@ def move(node: PacsNode, local: LocalAE, match: Match, ctx: JobContext | None = 
     report = RetrieveReport(node.name, "C-MOVE", match.level, match.uid)
     transfer = _Transfer(node, report, writer, ctx, match.instances)
     ctx.progress(0, None, f"listening on {local.bind}:{local.port} as {local.ae_title}")
-    with storage_scp(local, writer):
+    with storage_scp(local, writer, node):
         with open_association(node, local, [_context(model)], ctx=ctx) as assoc:
             try:
                 responses = assoc.send_c_move(retrieve_identifier(match), local.ae_title, model)

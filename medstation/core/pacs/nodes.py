@@ -51,10 +51,12 @@ class LocalAE:
     ae_title: str = DEFAULT_CALLING_AE
     bind: str = "127.0.0.1"
     port: int = DEFAULT_SCP_PORT
+    tls_cert: str = ""  # certificate and key of MedStation's Storage SCP, for C-MOVE from a node that uses TLS
+    tls_key: str = ""
 
     def validated(self) -> "LocalAE":
         return LocalAE(_check_ae(self.ae_title, "MedStation's AE title"), (self.bind or "127.0.0.1").strip(),
-                       _check_port(self.port, "the local storage port"))
+                       _check_port(self.port, "the local storage port"), self.tls_cert, self.tls_key)
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,25 @@ def ssl_context(node: PacsNode) -> ssl.SSLContext | None:
     return context
 
 
+def server_ssl_context(node: PacsNode, local: LocalAE) -> ssl.SSLContext | None:
+    """The TLS server context of MedStation's Storage SCP while ``node`` sends a C-MOVE (None when the node does
+    not use TLS). The node must present a certificate its CA bundle signed when one is configured."""
+    if not node.tls:
+        return None
+    if not local.tls_cert or not local.tls_key:
+        raise MedStationError(f"node {node.name!r} uses TLS, so a C-MOVE needs a TLS certificate and key for "
+                              "MedStation's storage port (PACS Nodes, local settings); or retrieve with C-GET",
+                              kept="nothing was requested from the PACS")
+    try:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=node.tls_ca or None)
+        context.verify_mode = ssl.CERT_REQUIRED if node.tls_ca else ssl.CERT_NONE
+        context.load_cert_chain(local.tls_cert, local.tls_key)
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        raise MedStationError(f"MedStation's TLS certificate for the storage port could not be loaded ({exc})",
+                              kept="nothing was requested from the PACS") from exc
+    return context
+
+
 # settings ---------------------------------------------------------------------------------------------------
 def _stored(settings) -> dict[str, Any]:
     data = settings.get(SETTINGS_KEY) or {}
@@ -170,7 +191,7 @@ def save_nodes(settings, nodes: list[PacsNode]) -> None:
 def load_local(settings) -> LocalAE:
     raw = _stored(settings).get("local", {})
     try:
-        return LocalAE(**{k: raw[k] for k in ("ae_title", "bind", "port") if k in raw})
+        return LocalAE(**{k: raw[k] for k in ("ae_title", "bind", "port", "tls_cert", "tls_key") if k in raw})
     except TypeError:
         return LocalAE()
 

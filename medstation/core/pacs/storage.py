@@ -3,10 +3,13 @@
 ``InstanceWriter`` is the C-STORE handler for C-GET (instances arrive on MedStation's own association) and for
 the Storage SCP that MedStation runs while a C-MOVE lasts. Each instance is written byte for byte as it arrived
 (file meta + dataset), to ``<data>/pacs/<StudyUID>/<SeriesUID>/<SOPInstanceUID>.dcm``, so a dropped association
-never leaves a half-written file and a second retrieve of the same study replaces rather than duplicates.
+never leaves a half-written file and a second retrieve of the same study replaces rather than duplicates. Only a
+valid UID becomes a path part (``safe_part``): anything else a peer sends (``..``, slashes, long or odd text) gets a
+hashed name and a warning, so no retrieve can write outside the PACS folder.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
@@ -31,9 +34,21 @@ def retrieve_root() -> Path:
     return root
 
 
-def _safe(uid: str, fallback: str) -> str:
-    cleaned = re.sub(r"[^0-9A-Za-z.]", "_", (uid or "").strip())[:64]
-    return cleaned or fallback
+_VALID_UID = re.compile(r"(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))+")
+
+
+def safe_part(uid: str, what: str, warnings: list[str] | None = None) -> str:
+    """``uid`` itself when it is a valid UID (digits and dots, at most 64 characters), else ``x-<sha256 prefix>``
+    with a warning naming what was renamed: a path part can never be ``..``, empty or contain a separator."""
+    value = (uid or "").strip().rstrip("\x00")
+    if len(value) <= 64 and _VALID_UID.fullmatch(value):
+        return value
+    name = "x-" + hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    message = f"{what} {value[:40]!r} is not a valid UID; stored under the folder or file name {name}"
+    log.warning(message)
+    if warnings is not None:
+        warnings.append(message)
+    return name
 
 
 class InstanceWriter:
@@ -43,6 +58,7 @@ class InstanceWriter:
         self.root = Path(root) if root else retrieve_root()
         self.files: list[Path] = []
         self.failures: list[str] = []
+        self.warnings: list[str] = []  # instances stored under a hashed name (their UIDs were not valid)
         self._lock = threading.Lock()
 
     @property
@@ -51,9 +67,14 @@ class InstanceWriter:
             return len(self.files)
 
     def target(self, ds, sop_uid: str) -> Path:
-        study = _safe(str(ds.get("StudyInstanceUID", "")), "unknown-study")
-        series = _safe(str(ds.get("SeriesInstanceUID", "")), "unknown-series")
-        return self.root / study / series / f"{_safe(sop_uid, 'instance')}.dcm"
+        with self._lock:
+            study = safe_part(str(ds.get("StudyInstanceUID", "")), "Study Instance UID", self.warnings)
+            series = safe_part(str(ds.get("SeriesInstanceUID", "")), "Series Instance UID", self.warnings)
+            sop = safe_part(sop_uid, "SOP Instance UID", self.warnings)
+        path = self.root / study / series / f"{sop}.dcm"
+        if not path.resolve().is_relative_to(self.root.resolve()):  # a symlinked folder inside the PACS root
+            raise OSError(f"{path} would lie outside {self.root}")
+        return path
 
     def handle_store(self, event) -> int:
         """pynetdicom EVT_C_STORE handler: write the instance, answer the peer with a status."""
@@ -141,18 +162,41 @@ def get_contexts():
 
 
 @contextmanager
-def storage_scp(local, writer: InstanceWriter) -> Iterator[object]:
-    """Run MedStation's Storage SCP on ``local.bind:local.port`` while the block lasts (for a C-MOVE)."""
+def storage_scp(local, writer: InstanceWriter, node=None) -> Iterator[object]:
+    """Run MedStation's Storage SCP on ``local.bind:local.port`` while the block lasts (for a C-MOVE from
+    ``node``). Only the node being moved from may store: its AE title must be the calling AE and MedStation's
+    own the called AE; any other association is refused and the refusal is logged and reported. When the node
+    uses TLS, so does the SCP (``nodes.server_ssl_context``)."""
     from pynetdicom import AE, evt
 
     from medstation.core.pacs.association import no_delay
+    from medstation.core.pacs.nodes import server_ssl_context
 
     ae = AE(ae_title=local.ae_title)
     ae.supported_contexts = storage_contexts()
     ae.maximum_associations = 4
+    ae.require_called_aet = True
+    if node is not None:
+        ae.require_calling_aet = [node.ae_title]
+    tls = server_ssl_context(node, local) if node is not None else None
+    expected = f"calling AE {node.ae_title!r}, " if node is not None else ""
+
+    def refused(event) -> None:
+        peer = event.assoc.requestor
+        request = peer.primitive
+        calling = str(getattr(request, "calling_ae_title", peer.ae_title)).strip()
+        called = str(getattr(request, "called_ae_title", "")).strip()
+        message = (f"refused a storage association from {peer.address}:{peer.port} with calling AE "
+                   f"{calling!r} and called AE {called!r} "
+                   f"(expected {expected}called AE {local.ae_title!r})")
+        log.warning(message)
+        with writer._lock:
+            writer.failures.append(message)
+
     try:
-        server = ae.start_server((local.bind, int(local.port)), block=False,
-                                 evt_handlers=[(evt.EVT_C_STORE, writer.handle_store), (evt.EVT_CONN_OPEN, no_delay)])
+        server = ae.start_server((local.bind, int(local.port)), block=False, ssl_context=tls,
+                                 evt_handlers=[(evt.EVT_C_STORE, writer.handle_store), (evt.EVT_CONN_OPEN, no_delay),
+                                               (evt.EVT_REJECTED, refused)])
     except OSError as exc:
         reason = "the port is in use by another program" if getattr(exc, "errno", None) == 98 else str(exc)
         raise MedStationError(f"MedStation could not listen on {local.bind}:{local.port} for the C-MOVE "

@@ -1,17 +1,20 @@
 """De-identify one DICOM dataset in place per PS3.15 Annex E (Basic Profile and the chosen options).
 
 Every attribute listed in Table E.1-1 gets its action wherever it occurs, in the main dataset and inside sequence
-items. Attributes the table does not list are handled by their VR as a safety net (Note 4 of E.1.1): person names
-become a dummy, dates are shifted or emptied, and UIDs that are not registered DICOM UIDs (SOP classes, transfer
-syntaxes, coding schemes stay) are replaced like instance UIDs, so references inside SR, SEG and presentation
-states keep pointing at the replaced instances. Private attributes go unless they are on the safe list.
+items, so a sequence whose action is D or C (SR Content Sequence, Graphic Annotation Sequence) keeps its structure
+while the profile applies to every content item: SR Text Values and annotation text become a dummy unless Clean
+Structured Content / Clean Graphics is chosen (then they are cleaned), and SR dates get dummies. Attributes the
+table does not list are removed unless ``safe.is_safe`` knows them to be safe (the pixel module, geometry,
+windows, SR structure); UIDs that are not registered DICOM UIDs are replaced like instance UIDs, so references
+inside SR, SEG and presentation states keep pointing at the replaced instances; person names become a dummy and
+dates are shifted or emptied. Private attributes go unless they are on the safe private list.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Callable
 
-from medstation.core.privacy import profile, values
+from medstation.core.privacy import profile, safe, values
 from medstation.core.privacy.keys import Keys
 from medstation.core.privacy.profile import Options
 
@@ -77,7 +80,9 @@ class Deidentifier:
 
     def __init__(self, keys: Keys, options: Options):
         self.keys, self.options = keys, options
-        self._scrubber = _notes_scrubber() if options.clean_descriptors or options.patient_characteristics else None
+        cleans = (options.clean_descriptors, options.patient_characteristics, options.clean_structured,
+                  options.clean_graphics)
+        self._scrubber = _notes_scrubber() if any(cleans) else None
 
     # entry point ---------------------------------------------------------------------------------------------
     def dataset(self, ds, source: str = "") -> DatasetResult:
@@ -96,8 +101,8 @@ class Deidentifier:
         self._drop_private(ds, run)
         for elem in list(ds):
             tag = int(elem.tag)
-            if tag in DEID_TAGS or tag not in ds:
-                continue
+            if tag in DEID_TAGS or tag not in ds or elem.tag.is_private:
+                continue  # private attributes that survived _drop_private are on the safe private list
             row = profile.row_for(tag)
             if row is not None:
                 action = profile.action_for_row(row, self.options)
@@ -110,16 +115,17 @@ class Deidentifier:
     def _unlisted_action(self, elem) -> str:
         vr = elem.VR
         if int(elem.tag) == TEXT_VALUE:
-            return "C"  # SR free text: identifiers, dates and numbers are removed (the table does not list it)
+            # SR free text names other people ("per Dr ..."): cleaned under Clean Structured Content, else a dummy
+            return "C" if self.options.clean_structured else "D"
         if vr == "SQ":
-            return "K"
+            return "K"  # the items are walked: what they hold gets its own action
         if vr == "PN":
             return "D"
         if vr == "UI":
             return "U"
         if vr in ("DA", "DT"):
             return "C" if self.options.modified_dates else "Z"
-        return "K"
+        return "K" if safe.is_safe(int(elem.tag), vr) else "X"
 
     def _apply(self, ds, elem, action: str, run: "_Run") -> None:
         tag = int(elem.tag)

@@ -2,8 +2,10 @@
 
 Each instance is read, de-identified (``deid.Deidentifier``), given new File Meta Information (PS3.15 E.1.1 step 7:
 MedStation's implementation UID, a zeroed preamble) and written atomically, so a crash leaves complete files or
-none. Output names carry no identity: ``<out>/STxxxxxx/SExxxxxx/IMxxxxxx.dcm`` from the replacement UIDs. When the
-input held a DICOMDIR, a new DICOMDIR describing the de-identified copy is written last. The privacy service
+none. Output names carry no identity and cannot collide: ``<out>/<study UID>/<series UID>/<SOP UID>.dcm`` from the
+full replacement UIDs. Nothing is ever overwritten: a file that exists is skipped with the reason, and an output
+folder that overlaps the input is refused (``targets``). When the input held a DICOMDIR, the copy goes only into an
+empty folder and pydicom's FileSet lays it out with a new DICOMDIR. The privacy service
 (``medstation.services.privacy``) records what left, where to, and how in the audit log.
 """
 from __future__ import annotations
@@ -17,9 +19,11 @@ from typing import Iterable
 from medstation.core import atomic
 from medstation.core.errors import MedStationError
 from medstation.core.jobs import JobContext, null_context
-from medstation.core.privacy.deid import Deidentifier
+from medstation.core.privacy import pixels
+from medstation.core.privacy.deid import Deidentifier, burned_in_warnings
 from medstation.core.privacy.keys import Keys, site_secret
-from medstation.core.privacy.profile import Options
+from medstation.core.privacy.profile import CODE_CLEAN_PIXELS, Options
+from medstation.core.privacy.targets import empty_folder, refuse_overlap
 
 DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
 IMPLEMENTATION_VERSION = "MEDSTATION_DEID"
@@ -34,11 +38,15 @@ class ExportReport:
     warnings: list[str] = field(default_factory=list)
     dicomdir: Path | None = None
     studies: set[str] = field(default_factory=set)  # replacement Study Instance UIDs
+    cleaned: list[dict] = field(default_factory=list)  # Clean Pixel Data: source, SOP UID, regions, preview PNG
 
     def summary(self) -> str:
         text = f"{len(self.written)} de-identified file(s) written to {self.out_dir}"
         if self.dicomdir:
             text += " with a DICOMDIR"
+        if self.cleaned:
+            text += (f"; burned-in text blanked in {len(self.cleaned)} image(s) "
+                     f"({sum(len(c['regions']) for c in self.cleaned)} region(s))")
         if self.skipped:
             text += f"; {len(self.skipped)} skipped"
         if self.warnings:
@@ -128,11 +136,12 @@ def implementation_uid() -> str:
     return f"2.25.{uuid.uuid5(uuid.NAMESPACE_URL, 'https://medstation.local/deid').int}"
 
 
-def _relative_name(keys: Keys, ds) -> Path:
-    study = keys.token("path", str(ds.get("StudyInstanceUID", "")), 6)
-    series = keys.token("path", str(ds.get("SeriesInstanceUID", "")), 6)
-    image = keys.token("path", str(ds.SOPInstanceUID), 6)
-    return Path(f"ST{study}") / f"SE{series}" / f"IM{image}"
+def _relative_name(ds) -> Path:
+    """``<study UID>/<series UID>/<SOP Instance UID>.dcm`` from the replacement UIDs (unique by construction)."""
+    from medstation.core.pacs.storage import safe_part
+
+    parts = [safe_part(str(ds.get(key, "") or ""), key) for key in ("StudyInstanceUID", "SeriesInstanceUID")]
+    return Path(*parts) / f"{safe_part(str(ds.SOPInstanceUID), 'SOPInstanceUID')}.dcm"
 
 
 def _write(ds, target: Path) -> None:
@@ -140,7 +149,7 @@ def _write(ds, target: Path) -> None:
     for elem in [e for e in ds if e.tag.group == 0 or e.tag.element == 0]:
         del ds[elem.tag]
     ds.preamble = b"\x00" * 128
-    with atomic.atomic_path(target) as tmp:
+    with atomic.atomic_path(target, overwrite=False) as tmp:
         ds.save_as(tmp, enforce_file_format=True)
 
 
@@ -154,15 +163,18 @@ def deidentify_paths(paths: Iterable[str | os.PathLike], out_dir: str | os.PathL
     ctx = ctx or null_context()
     options = options or Options()
     out = Path(out_dir)
+    paths = [Path(p) for p in paths]
     inputs, had_dicomdir = collect_inputs(paths)
-    _refuse_overlap([Path(p) for p in paths], out)
+    refuse_overlap(paths, out)
+    if had_dicomdir:
+        empty_folder(out, "a copy with a DICOMDIR goes only into an empty folder (its file IDs are laid out anew)")
     keys = Keys(site_secret())
     engine = Deidentifier(keys, options)
     _remove_stale_parts(out)
     report = report if report is not None else ExportReport(out)
     for number, path in enumerate(inputs, start=1):
         ctx.progress(number - 1, len(inputs), f"de-identifying {path.name}")
-        _export_one(path, out, engine, keys, report)
+        _export_one(path, out, engine, report)
     if had_dicomdir and report.written:
         ctx.progress(len(inputs), len(inputs), "writing DICOMDIR")
         _write_dicomdir(out, report)
@@ -173,22 +185,86 @@ def deidentify_paths(paths: Iterable[str | os.PathLike], out_dir: str | os.PathL
     return report
 
 
-def _export_one(path: Path, out: Path, engine: Deidentifier, keys: Keys, report: ExportReport) -> None:
+def deidentified(path: Path, engine: Deidentifier):
+    """One instance de-identified in memory, pixels cleaned where the options say so:
+    (dataset, warnings, Cleaning or None), or (None, reason, None) when it cannot be read."""
     ds, problem = _read(path)
     if ds is None:
-        report.skipped.append(problem)
-        return
+        return None, problem, None
+    result = engine.dataset(ds, source=path.name)
+    warnings, cleaning = list(result.warnings), None
+    wanted = engine.options.clean_pixels
+    if wanted or wanted is None and pixels.needs_cleaning(ds):
+        cleaning = pixels.clean(ds, str(path))
+        burned = set(burned_in_warnings(ds, path.name))
+        warnings = [w for w in warnings if w not in burned]
+        if cleaning.regions:
+            _mark_clean_pixels(ds)
+    ds.file_meta = _file_meta(ds, ds.file_meta)
+    return ds, warnings, cleaning
+
+
+def _mark_clean_pixels(ds) -> None:
+    from pydicom.dataset import Dataset
+
+    code, meaning = CODE_CLEAN_PIXELS
+    item = Dataset()
+    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = code, "DCM", meaning
+    ds.DeidentificationMethodCodeSequence.append(item)
+    ds.DeidentificationMethod = list(ds.DeidentificationMethod) + [meaning]
+
+
+def preview_cleaning(paths: Iterable[str | os.PathLike], options: Options, ctx: JobContext | None = None):
+    """What Clean Pixel Data would blank, nothing written: [(source, Cleaning)] for each image it applies to."""
+    ctx = ctx or null_context()
+    inputs, _had_dicomdir = collect_inputs(paths)
+    engine = Deidentifier(Keys(site_secret()), options)
+    found = []
+    for number, path in enumerate(inputs, start=1):
+        ctx.progress(number - 1, len(inputs), f"looking for burned-in text in {path.name}")
+        try:
+            _ds, _warnings, cleaning = deidentified(path, engine)
+        except MedStationError:
+            raise
+        except Exception:  # an unreadable image is reported by the export itself
+            continue
+        if cleaning is not None:
+            found.append((path, cleaning))
+    return found
+
+
+def _export_one(path: Path, out: Path, engine: Deidentifier, report: ExportReport) -> None:
+    target = None
     try:
-        result = engine.dataset(ds, source=path.name)
-        ds.file_meta = _file_meta(ds, ds.file_meta)
-        target = out / (_relative_name(keys, ds).as_posix() + ".dcm")
+        ds, warnings, cleaning = deidentified(path, engine)
+        if ds is None:
+            report.skipped.append(warnings)
+            return
+        target = out / _relative_name(ds)
         _write(ds, target)
+    except FileExistsError:
+        report.skipped.append(f"{path}: its de-identified copy {target} already exists and was not overwritten; "
+                              "skipped")
+        return
     except Exception as exc:  # a damaged value pydicom cannot re-encode: this file is skipped, the rest go on
         report.skipped.append(f"{path}: could not be de-identified ({exc.__class__.__name__}: {str(exc)[:120]})")
         return
+    except MedStationError as exc:  # Clean Pixel Data could not run: the image is not exported with its text
+        report.skipped.append(f"{path}: {exc.sentence()}")
+        return
     report.written.append(target)
     report.studies.add(str(ds.get("StudyInstanceUID", "")))
-    report.warnings += result.warnings
+    report.warnings += warnings
+    if cleaning is not None and cleaning.regions:
+        preview = out / "previews" / f"{ds.SOPInstanceUID}.png"
+        try:
+            pixels.save_preview(cleaning.preview, preview)
+        except (OSError, ValueError) as exc:
+            report.warnings.append(f"{path.name}: no preview written ({exc})")
+            preview = None
+        report.cleaned.append({"source": str(path), "sop_uid": str(ds.SOPInstanceUID),
+                               "regions": [r.as_dict() for r in cleaning.regions],
+                               "preview": str(preview) if preview else None})
 
 
 def _remove_stale_parts(out: Path) -> None:
@@ -199,16 +275,6 @@ def _remove_stale_parts(out: Path) -> None:
         part.unlink(missing_ok=True)
     for staging in out.glob(f"{STAGING_PREFIX}*"):
         shutil.rmtree(staging, ignore_errors=True)
-
-
-def _refuse_overlap(inputs: list[Path], out: Path) -> None:
-    resolved = out.resolve()
-    for path in inputs:
-        src = path.resolve()
-        folder = src if src.is_dir() else src.parent
-        if resolved == folder or (src.is_dir() and resolved.is_relative_to(src)):
-            raise MedStationError(f"the output folder {out} is inside the input {path}; choose a folder outside it",
-                                  kept="nothing was written")
 
 
 def _write_dicomdir(out: Path, report: ExportReport) -> None:
@@ -229,9 +295,9 @@ def _write_dicomdir(out: Path, report: ExportReport) -> None:
                     src = Path(root) / name
                     dst = out / src.relative_to(staging)
                     dst.parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(src, dst)
+                    os.link(src, dst)  # FileExistsError rather than replacing a file
                     moved.append(dst)
-        os.replace(staging / "DICOMDIR", out / "DICOMDIR")
+        os.link(staging / "DICOMDIR", out / "DICOMDIR")
         for path in report.written:
             path.unlink(missing_ok=True)
             _prune_empty(path.parent, out)

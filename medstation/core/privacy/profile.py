@@ -24,6 +24,9 @@ CODE_SAFE_PRIVATE = ("113111", "Retain Safe Private Option")
 CODE_MODIFIED_DATES = ("113107", "Retain Longitudinal Temporal Information Modified Dates Option")
 CODE_PATIENT_CHARS = ("113108", "Retain Patient Characteristics Option")
 CODE_CLEAN_DESCRIPTORS = ("113105", "Clean Descriptors Option")
+CODE_CLEAN_STRUCTURED = ("113104", "Clean Structured Content Option")
+CODE_CLEAN_GRAPHICS = ("113103", "Clean Graphics Option")
+CODE_CLEAN_PIXELS = ("113101", "Clean Pixel Data Option")
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,9 @@ class Options:
     patient_characteristics: bool = False  # Retain Patient Characteristics
     clean_descriptors: bool = False  # Clean Descriptors
     safe_private: bool = True  # keep private attributes known to be safe; all others are removed
+    clean_structured: bool = False  # Clean Structured Content: SR text is cleaned, not replaced by a dummy
+    clean_graphics: bool = False  # Clean Graphics: annotation text is cleaned, not replaced by a dummy
+    clean_pixels: bool | None = None  # Clean Pixel Data: None = for the images that usually carry burned-in text
 
     def enabled(self) -> tuple[str, ...]:
         keys = []
@@ -54,6 +60,10 @@ class Options:
             keys.append("mod")
         if self.clean_descriptors:
             keys.append("desc")
+        if self.clean_structured:
+            keys.append("struct")
+        if self.clean_graphics:
+            keys.append("graph")
         return tuple(keys)
 
     def codes(self) -> list[tuple[str, str]]:
@@ -66,12 +76,16 @@ class Options:
             codes.append(CODE_PATIENT_CHARS)
         if self.clean_descriptors:
             codes.append(CODE_CLEAN_DESCRIPTORS)
+        if self.clean_structured:
+            codes.append(CODE_CLEAN_STRUCTURED)
+        if self.clean_graphics:
+            codes.append(CODE_CLEAN_GRAPHICS)
         return codes
 
     def describe(self) -> str:
         names = {"priv": "retain safe private", "chars": "retain patient characteristics",
                  "mod": "retain longitudinal temporal information with modified dates",
-                 "desc": "clean descriptors"}
+                 "desc": "clean descriptors", "struct": "clean structured content", "graph": "clean graphics"}
         chosen = [names[k] for k in self.enabled()]
         return "PS3.15 E.1 Basic Profile" + (" with " + ", ".join(chosen) if chosen else "")
 

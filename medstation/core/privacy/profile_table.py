@@ -7,7 +7,11 @@ then the option columns that override it. Option keys: ``priv`` Retain Safe Priv
 Descriptors, ``struct`` Clean Structured Content, ``graph`` Clean Graphics. Action codes: D dummy, Z zero length
 (or dummy), X remove, K keep, C clean, U consistent replacement UID, and the compound codes of the table.
 Tags with ``xx`` are repeating groups (curves 50xx, overlays 60xx); ``private`` stands for every odd group.
+Edition: 2026c (Basic Profile codes from the dicom-anonymizer package's list of that edition;
+regenerate with scripts/gen_profile_table.py)
 """
+
+EDITION = "2026c"
 
 TABLE = """\
 (0008,0050)|Accession Number|Y|Z|
@@ -258,7 +262,7 @@ TABLE = """\
 (0010,2154)|Patient's Telephone Numbers|N|X|
 (0010,1030)|Patient's Weight|Y|X|chars=K
 (0010,4000)|Patient Comments|Y|X|desc=C
-(0010,0020)|Patient ID|Y|Z|
+(0010,0020)|Patient ID|Y|Z/D|
 (300A,0650)|Patient Setup UID|Y|U|uids=K
 (0038,0500)|Patient State|N|X|chars=C;desc=C
 (0040,1004)|Patient Transport Arrangements|N|X|
@@ -422,7 +426,7 @@ private|Private attributes|N|X|priv=C
 (3006,0006)|Structure Set Description|Y|X|desc=C
 (3006,0002)|Structure Set Label|Y|D|desc=C
 (3006,0004)|Structure Set Name|Y|X|desc=C
-(3006,0009)|Structure Set Time|Y|X/D|full=K;mod=C
+(3006,0009)|Structure Set Time|Y|Z|full=K;mod=C
 (0032,4000)|Study Comments|N|X|desc=C
 (0008,0020)|Study Date|Y|Z|full=K;mod=C
 (0008,1030)|Study Description|Y|X|desc=C
@@ -446,11 +450,11 @@ private|Private attributes|N|X|priv=C
 (0008,1195)|Transaction UID|N|U|uids=K
 (0018,5011)|Transducer Identification Sequence|Y|X|dev=K
 (3008,0250)|Treatment Date|Y|X/D|full=K;mod=C
-(300A,00B2)|Treatment Machine Name|Y|X|dev=K
+(300A,00B2)|Treatment Machine Name|Y|X/Z|dev=K
 (300A,0608)|Treatment Position Group Label|Y|D|desc=C
 (300A,0609)|Treatment Position Group UID|Y|U|uids=K
 (300A,0700)|Treatment Session UID|Y|U|uids=K
-(3010,0077)|Treatment Site|Y|D|desc=C
+(3010,0077)|Treatment Site|Y|X/D|desc=C
 (3010,007A)|Treatment Technique Notes|Y|Z|desc=C
 (3008,0251)|Treatment Time|Y|X/D|full=K;mod=C
 (300A,0736)|Treatment Tolerance Violation DateTime|Y|D|full=K;mod=C
@@ -470,4 +474,200 @@ private|Private attributes|N|X|priv=C
 (0018,9371)|X-Ray Detector ID|Y|D|dev=K
 (0018,9373)|X-Ray Detector Label|Y|X|dev=K
 (0018,9367)|X-Ray Source ID|Y|D|dev=K
+(0008,0012)|Instance Creation Date|Y|X/D|full=K;mod=C
+(0008,0013)|Instance Creation Time|Y|X/Z/D|full=K;mod=C
+(0008,0017)|Acquisition UID|Y|U|uids=K
+(0008,0019)|Pyramid UID|Y|U|uids=K
+(0008,0054)|Retrieve AE Title|Y|X|
+(0008,0055)|Station AE Title|Y|X|
+(0008,0106)|Context Group Version|Y|D|full=K;mod=C
+(0008,0107)|Context Group Local Version|Y|D|full=K;mod=C
+(0008,1000)|Network ID|Y|X|
+(0008,1088)|Pyramid Description|Y|X|desc=C
+(0008,1301)|Principal Diagnosis Code Sequence|Y|X|
+(0008,1302)|Primary Diagnosis Code Sequence|Y|X|
+(0008,1303)|Secondary Diagnoses Code Sequence|Y|X|
+(0008,1304)|Histological Diagnoses Code Sequence|Y|X|
+(0010,0011)|Person Names to Use Sequence|Y|X|
+(0010,0012)|Name to Use|Y|X|
+(0010,0013)|Name to Use Comment|Y|X|
+(0010,0014)|Third Person Pronouns Sequence|Y|X|
+(0010,0015)|Pronoun Code Sequence|Y|X|
+(0010,0016)|Pronoun Comment|Y|X|
+(0010,0041)|Gender Identity Sequence|Y|X|
+(0010,0042)|Sex Parameters for Clinical Use Category Comment|Y|X|
+(0010,0043)|Sex Parameters for Clinical Use Category Sequence|Y|X|
+(0010,0044)|Gender Identity Code Sequence|Y|X|
+(0010,0045)|Gender Identity Comment|Y|X|
+(0010,0046)|Sex Parameters for Clinical Use Category Code Sequence|Y|X|
+(0010,0047)|Sex Parameters for Clinical Use Category Reference|Y|X|
+(0010,2161)|Ethnic Group Code Sequence|Y|X|
+(0010,2162)|Ethnic Groups|Y|X|
+(0012,0022)|Issuer of Clinical Trial Protocol ID|Y|X|desc=C
+(0012,0023)|Other Clinical Trial Protocol IDs Sequence|Y|X|
+(0012,0032)|Issuer of Clinical Trial Site ID|Y|X|desc=C
+(0012,0041)|Issuer of Clinical Trial Subject ID|Y|X|desc=C
+(0012,0043)|Issuer of Clinical Trial Subject Reading ID|Y|X|desc=C
+(0012,0055)|Issuer of Clinical Trial Time Point ID|Y|X|desc=C
+(0012,0073)|Issuer of Clinical Trial Series ID|Y|X|desc=C
+(0012,0086)|Ethics Committee Approval Effectiveness Start Date|Y|X|full=K;mod=C
+(0012,0087)|Ethics Committee Approval Effectiveness End Date|Y|X|full=K;mod=C
+(0014,407C)|Calibration Time|Y|X|full=K;mod=C
+(0014,407E)|Calibration Date|Y|X|full=K;mod=C
+(0018,0027)|Intervention Drug Stop Time|Y|X|full=K;mod=C
+(0018,0035)|Intervention Drug Start Time|Y|X|full=K;mod=C
+(0018,1010)|Secondary Capture Device ID|Y|X|desc=C
+(0018,1011)|Hardcopy Creation Device ID|Y|X|desc=C
+(0018,1012)|Date of Secondary Capture|Y|X|full=K;mod=C
+(0018,1014)|Time of Secondary Capture|Y|X|full=K;mod=C
+(0018,1042)|Contrast/Bolus Start Time|Y|X|full=K;mod=C
+(0018,1043)|Contrast/Bolus Stop Time|Y|X|full=K;mod=C
+(0018,1072)|Radiopharmaceutical Start Time|Y|X|full=K;mod=C
+(0018,1073)|Radiopharmaceutical Stop Time|Y|X|full=K;mod=C
+(0018,1078)|Radiopharmaceutical Start DateTime|Y|X|full=K;mod=C
+(0018,1079)|Radiopharmaceutical Stop DateTime|Y|X|full=K;mod=C
+(0018,1200)|Date of Last Calibration|Y|X|full=K;mod=C
+(0018,1201)|Time of Last Calibration|Y|X|full=K;mod=C
+(0018,1202)|DateTime of Last Calibration|Y|X|full=K;mod=C
+(0018,1203)|Calibration DateTime|Y|Z|full=K;mod=C
+(0018,1204)|Date of Manufacture|Y|X|full=K;mod=C
+(0018,1205)|Date of Installation|Y|X|full=K;mod=C
+(0018,700C)|Date of Last Detector Calibration|Y|X/D|full=K;mod=C
+(0018,700E)|Time of Last Detector Calibration|Y|X/D|full=K;mod=C
+(0018,9074)|Frame Acquisition DateTime|Y|D|full=K;mod=C
+(0018,9151)|Frame Reference DateTime|Y|D|full=K;mod=C
+(0018,9623)|Functional Sync Pulse|Y|D|full=K;mod=C
+(0018,9701)|Decay Correction DateTime|Y|D|full=K;mod=C
+(0018,9804)|Exclusion Start DateTime|Y|D|full=K;mod=C
+(0018,9919)|Instruction Performed DateTime|Y|Z/D|full=K;mod=C
+(0018,A002)|Contribution DateTime|Y|X|full=K;mod=C
+(0020,0027)|Pyramid Label|Y|X|desc=C
+(0020,3403)|Modified Image Date|Y|X|full=K;mod=C
+(0020,3405)|Modified Image Time|Y|X|full=K;mod=C
+(0032,0032)|Study Verified Date|Y|X|full=K;mod=C
+(0032,0033)|Study Verified Time|Y|X|full=K;mod=C
+(0032,0034)|Study Read Date|Y|X|full=K;mod=C
+(0032,0035)|Study Read Time|Y|X|full=K;mod=C
+(0032,1000)|Scheduled Study Start Date|Y|X|full=K;mod=C
+(0032,1001)|Scheduled Study Start Time|Y|X|full=K;mod=C
+(0032,1010)|Scheduled Study Stop Date|Y|X|full=K;mod=C
+(0032,1011)|Scheduled Study Stop Time|Y|X|full=K;mod=C
+(0032,1040)|Study Arrival Date|Y|X|full=K;mod=C
+(0032,1041)|Study Arrival Time|Y|X|full=K;mod=C
+(0032,1050)|Study Completion Date|Y|X|full=K;mod=C
+(0032,1051)|Study Completion Time|Y|X|full=K;mod=C
+(0038,001A)|Scheduled Admission Date|Y|X|full=K;mod=C
+(0038,001B)|Scheduled Admission Time|Y|X|full=K;mod=C
+(0038,001C)|Scheduled Discharge Date|Y|X|full=K;mod=C
+(0038,001D)|Scheduled Discharge Time|Y|X|full=K;mod=C
+(0038,0030)|Discharge Date|Y|X|full=K;mod=C
+(0038,0032)|Discharge Time|Y|X|full=K;mod=C
+(003A,0020)|Multiplex Group Label|Y|X|desc=C
+(003A,0203)|Channel Label|Y|X|desc=C
+(003A,020C)|Channel Derivation Description|Y|X|desc=C
+(003A,0329)|Waveform Filter Description|Y|X|desc=C
+(003A,032B)|Filter Lookup Table Description|Y|X|desc=C
+(0040,0556)|Acquisition Context Description|Y|X|desc=C
+(0040,2004)|Issue Date of Imaging Service Request|Y|X|full=K;mod=C
+(0040,2005)|Issue Time of Imaging Service Request|Y|X|full=K;mod=C
+(0040,A023)|Findings Group Recording Date (Trial)|Y|X|full=K;mod=C
+(0040,A024)|Findings Group Recording Time (Trial)|Y|X|full=K;mod=C
+(0040,A030)|Verification DateTime|Y|D|full=K;mod=C
+(0040,A032)|Observation DateTime|Y|X/D|full=K;mod=C
+(0040,A033)|Observation Start DateTime|Y|X|full=K;mod=C
+(0040,A034)|Effective Start DateTime|Y|X|
+(0040,A035)|Effective Stop DateTime|Y|X|
+(0040,A082)|Participation DateTime|Y|Z|full=K;mod=C
+(0040,A110)|Date of Document or Verbal Transaction (Trial)|Y|X|full=K;mod=C
+(0040,A112)|Time of Document Creation or Verbal Transaction (Trial)|Y|X|full=K;mod=C
+(0040,A120)|DateTime|Y|D|full=K;mod=C
+(0040,A121)|Date|Y|D|full=K;mod=C
+(0040,A122)|Time|Y|D|full=K;mod=C
+(0040,A13A)|Referenced DateTime|Y|D|full=K;mod=C
+(0040,B020)|Waveform Annotation Sequence|Y|X/D|
+(0040,B034)|Annotation DateTime|Y|X|
+(0040,B036)|Segment Definition DateTime|Y|X|
+(0040,B03B)|Montage Name|Y|X|
+(0040,B03F)|Montage Channel Label|Y|X|
+(0040,DB06)|Template Version|Y|X|full=K;mod=C
+(0040,DB07)|Template Local Version|Y|X|full=K;mod=C
+(0040,E004)|HL7 Document Effective Time|Y|X|full=K;mod=C
+(0040,E012)|Display URI|Y|X|
+(0042,0011)|Encapsulated Document|Y|D|
+(0044,0004)|Approval Status DateTime|Y|X|full=K;mod=C
+(0044,000B)|Product Expiration DateTime|Y|X|full=K;mod=C
+(0044,0010)|Substance Administration DateTime|Y|X|full=K;mod=C
+(0044,0104)|Assertion DateTime|Y|D|full=K;mod=C
+(0044,0105)|Assertion Expiration DateTime|Y|X|full=K;mod=C
+(0064,0003)|Source Frame of Reference UID|Y|U|uids=K
+(0068,6226)|Effective DateTime|Y|D|full=K;mod=C
+(0068,6270)|Information Issue DateTime|Y|D|full=K;mod=C
+(006A,0003)|Annotation Group UID|Y|D|uids=K
+(006A,0005)|Annotation Group Label|Y|D|desc=C
+(006A,0006)|Annotation Group Description|Y|X|desc=C
+(0070,0006)|Unformatted Text Value|Y|D|graph=C
+(0070,0082)|Presentation Creation Date|Y|X|full=K;mod=C
+(0070,0083)|Presentation Creation Time|Y|X|full=K;mod=C
+(0072,000A)|Hanging Protocol Creation DateTime|Y|D|full=K;mod=C
+(0072,005E)|Selector AE Value|Y|D|
+(0072,005F)|Selector AS Value|Y|D|
+(0072,0061)|Selector DA Value|Y|D|full=K;mod=C
+(0072,0063)|Selector DT Value|Y|D|full=K;mod=C
+(0072,0065)|Selector OB Value|Y|D|
+(0072,0066)|Selector LO Value|Y|D|desc=C
+(0072,0068)|Selector LT Value|Y|D|desc=C
+(0072,006A)|Selector PN Value|Y|D|
+(0072,006B)|Selector TM Value|Y|D|full=K;mod=C
+(0072,006C)|Selector SH Value|Y|D|desc=C
+(0072,006D)|Selector UN Value|Y|D|
+(0072,006E)|Selector ST Value|Y|D|desc=C
+(0072,0070)|Selector UT Value|Y|D|desc=C
+(0072,0071)|Selector UR Value|Y|D|
+(0074,1234)|Receiving AE|Y|X|
+(0074,1236)|Requesting AE|Y|X|
+(0100,0420)|SOP Authorization DateTime|Y|X|full=K;mod=C
+(0400,0105)|Digital Signature DateTime|Y|D|full=K;mod=C
+(0400,0115)|Certificate of Signer|Y|D|
+(0400,0310)|Certified Timestamp|Y|X|
+(0400,0562)|Attribute Modification DateTime|Y|D|full=K;mod=C
+(0400,0563)|Modifying System|Y|D|desc=C
+(0400,0564)|Source of Previous Values|Y|Z|desc=C
+(0400,0565)|Reason for the Attribute Modification|Y|D|
+(2100,0040)|Creation Date|Y|X|full=K;mod=C
+(2100,0050)|Creation Time|Y|X|full=K;mod=C
+(2100,0070)|Originator|Y|X|
+(2100,0140)|Destination AE|Y|D|
+(3002,0121)|Position Acquisition Template Name|Y|X|desc=C
+(3002,0123)|Position Acquisition Template Description|Y|X|desc=C
+(3006,002D)|ROI DateTime|Y|X|full=K;mod=C
+(3006,002E)|ROI Observation DateTime|Y|X|full=K;mod=C
+(3006,004D)|ROI Creator Sequence|Y|X|
+(3006,004E)|ROI Interpreter Sequence|Y|X|
+(3008,0024)|Treatment Control Point Date|Y|D|full=K;mod=C
+(3008,0025)|Treatment Control Point Time|Y|D|full=K;mod=C
+(3008,0162)|Safe Position Exit Date|Y|D|full=K;mod=C
+(3008,0164)|Safe Position Exit Time|Y|D|full=K;mod=C
+(3008,0166)|Safe Position Return Date|Y|D|full=K;mod=C
+(3008,0168)|Safe Position Return Time|Y|D|full=K;mod=C
+(300A,000B)|Treatment Sites|Y|X|desc=C
+(300A,0054)|Table Top Position Alignment UID|Y|U|uids=K
+(300A,022C)|Source Strength Reference Date|Y|D|full=K;mod=C
+(300A,022E)|Source Strength Reference Time|Y|D|full=K;mod=C
+(300A,0785)|Referenced Treatment Position Group UID|Y|U|uids=K
+(300A,078E)|Patient Treatment Preparation Procedure Parameter Description|Y|X|desc=C
+(300A,0792)|Patient Treatment Preparation Method Description|Y|X|desc=C
+(300A,0794)|Patient Setup Photo Description|Y|X|desc=C
+(300A,079A)|Displacement Reference Label|Y|X|desc=C
+(300C,0127)|Beam Hold Transition DateTime|Y|D|full=K;mod=C
+(300E,0004)|Review Date|Y|Z|full=K;mod=C
+(300E,0005)|Review Time|Y|Z|full=K;mod=C
+(3010,0085)|Intended Fraction Start Time|Y|X|full=K;mod=C
+(4008,0040)|Results ID|Y|X|desc=C
+(4008,0100)|Interpretation Recorded Date|Y|X|full=K;mod=C
+(4008,0101)|Interpretation Recorded Time|Y|X|full=K;mod=C
+(4008,0108)|Interpretation Transcription Date|Y|X|full=K;mod=C
+(4008,0109)|Interpretation Transcription Time|Y|X|full=K;mod=C
+(4008,0112)|Interpretation Approval Date|Y|X|full=K;mod=C
+(4008,0113)|Interpretation Approval Time|Y|X|full=K;mod=C
+(4008,0200)|Interpretation ID|Y|X|desc=C
 """

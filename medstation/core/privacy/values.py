@@ -9,7 +9,7 @@ DUMMY_TEXT = "ANONYMIZED"
 _DUMMIES = {
     "PN": "ANONYMIZED", "LO": DUMMY_TEXT, "SH": DUMMY_TEXT, "LT": DUMMY_TEXT, "ST": DUMMY_TEXT, "UT": DUMMY_TEXT,
     "UC": DUMMY_TEXT, "CS": "ANONYMIZED", "AE": "ANONYMIZED", "AS": "000Y", "DA": "19000101", "TM": "000000",
-    "DT": "19000101000000", "IS": "0", "DS": "0", "UR": "", "US": 0, "SS": 0, "UL": 0, "SL": 0, "UV": 0, "SV": 0,
+    "DT": "19000101000000", "IS": "0", "DS": "0", "UR": "urn:uuid:00000000-0000-0000-0000-000000000000", "US": 0, "SS": 0, "UL": 0, "SL": 0, "UV": 0, "SV": 0,
     "FL": 0.0, "FD": 0.0, "OB": b"\x00\x00", "OW": b"\x00\x00", "OF": b"\x00\x00\x00\x00", "OD": b"\x00" * 8,
     "OL": b"\x00" * 4, "OV": b"\x00" * 8, "UN": b"\x00\x00", "AT": 0,
 }

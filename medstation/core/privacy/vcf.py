@@ -73,8 +73,11 @@ def deidentify_vcf(src: str | os.PathLike, dest: str | os.PathLike, ctx: JobCont
     keys = keys or Keys(site_secret())
     result = VcfExport(dest)
     header: list[str] = []
+    if dest.resolve() == src.resolve() or dest.exists():
+        raise MedStationError(f"{dest} {'is the input itself' if dest.resolve() == src.resolve() else 'exists'}; "
+                              "a de-identified copy never overwrites a file", kept=f"{dest} is unchanged")
     try:
-        with _open(src) as reader, atomic.atomic_path(dest) as tmp:
+        with _open(src) as reader, atomic.atomic_path(dest, overwrite=False) as tmp:
             opener = gzip.open if dest.name.endswith((".gz", ".bgz")) else open
             with opener(tmp, "wt", encoding="utf-8", newline="") as writer:
                 _copy(reader, writer, header, result, keys, ctx, src)

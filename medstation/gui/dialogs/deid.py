@@ -3,6 +3,8 @@
 The dialog shows what will be exported, the profile options (each with what it keeps), and the output folder
 (chosen through ``medstation.gui.ask``). The export runs as a background job with progress and cancel; when it
 ends the dialog lists every warning (burned-in annotation, skipped files) so the user can review before sharing.
+With "Blank burned-in text" on, the images Clean Pixel Data changes are shown first (``ask.review_cleaning``) and
+nothing is written unless the user accepts them.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from medstation.core.privacy.export import ExportReport
 from medstation.core.privacy.profile import Options
 from medstation.gui import ask
 from medstation.gui.context import AppContext
-from medstation.services.privacy import deidentify_study
+from medstation.services.privacy import deidentify_study, preview_pixel_cleaning
 
 SETTINGS_KEY = "deid"
 OPTION_TEXT = {
@@ -32,6 +34,14 @@ OPTION_TEXT = {
     "safe_private": ("Keep safe private attributes",
                      "Vendor attributes known to hold acquisition physics only (e.g. diffusion b-values) stay; "
                      "all other private attributes are always removed."),
+    "clean_structured": ("Keep report text, cleaned",
+                         "SR text stays with names, dates and numbers removed. Off: replaced by a dummy."),
+    "clean_graphics": ("Keep annotation text, cleaned",
+                       "Graphic annotation text stays with names, dates and numbers removed. Off: replaced."),
+    "clean_pixels": ("Blank burned-in text in the pixels",
+                     "Text read by OCR is blanked in ultrasound, angiography, endoscopy, photos, secondary "
+                     "captures and images marked as carrying burned-in annotation; you review each image before "
+                     "anything is written. Off: those images are only warned about."),
 }
 
 
@@ -73,7 +83,8 @@ class DeidDialog(QDialog):
         title, explanation = OPTION_TEXT[key]
         box = QCheckBox(title)
         box.setToolTip(explanation)
-        box.setChecked(bool(saved.get(key, Options().__getattribute__(key))))
+        default = Options().__getattribute__(key)
+        box.setChecked(bool(saved.get(key, default is not False)))
         return box
 
     def _build(self) -> None:
@@ -126,7 +137,9 @@ class DeidDialog(QDialog):
 
     # actions -----------------------------------------------------------------------------------------------
     def options(self) -> Options:
-        return Options(**{key: box.isChecked() for key, box in self.boxes.items()})
+        chosen = {key: box.isChecked() for key, box in self.boxes.items()}
+        chosen["clean_pixels"] = None if chosen["clean_pixels"] else False  # None: the images that carry text
+        return Options(**chosen)
 
     def choose_folder(self) -> None:
         folder = ask.open_folder(self, "Folder for the de-identified copy")
@@ -136,11 +149,33 @@ class DeidDialog(QDialog):
     def start(self) -> None:
         out = Path(self.out_edit.text().strip())
         options = self.options()
-        self.ctx.settings.set_pane(SETTINGS_KEY, {**{k: getattr(options, k) for k in OPTION_TEXT},
+        self.ctx.settings.set_pane(SETTINGS_KEY, {**{k: box.isChecked() for k, box in self.boxes.items()},
                                                   "out_dir": str(out)})
         self.warnings.clear()
         self.progress.setValue(0)
         self.progress.setVisible(True)
+        if options.clean_pixels is not False:
+            self.status.setText("Looking for burned-in text...")
+            self.job = self.ctx.jobs.submit("Burned-in text", preview_pixel_cleaning, list(self.source_paths), options,
+                                            on_result=lambda found: self._reviewed(found, out, options),
+                                            on_error=self._failed, kept="nothing was written")
+            self.job.progressed.connect(self._progressed)
+            self.job.cancelled.connect(self._cancelled)
+            self._update_buttons()
+            return
+        self._export(out, options)
+
+    def _reviewed(self, found: list, out: Path, options: Options) -> None:
+        """Clean Pixel Data found text: the user sees every cleaned image before anything is written."""
+        self.job = None
+        if found and not ask.review_cleaning(self, found):
+            self.progress.setVisible(False)
+            self.status.setText("Export cancelled after review; nothing was written.")
+            self._update_buttons()
+            return
+        self._export(out, options)
+
+    def _export(self, out: Path, options: Options) -> None:
         self.status.setText("De-identifying...")
         self.job = self.ctx.jobs.submit("De-identified export", deidentify_study, list(self.source_paths), out,
                                         options, on_result=self._finished, on_error=self._failed,

@@ -21,7 +21,9 @@ _NEG_CUE = re.compile(r"\b(no|not|without|negative for|free of|clear of|absence 
 _CLAUSE_END = re.compile(r"[.;:!?\n]|\b(but|however|although|except|which|though|while|with the exception of)\b",
                          re.I)
 _WORD = re.compile(r"[A-Za-z][A-Za-z\-]*")
-_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.sparse", "builtins.", "collections.", "re.")
+# the exact types beyond skops's defaults that a findings classifier is made of (never a prefix: see skops_load)
+TRUSTED_TYPES = frozenset({"sklearn.tree._tree.Tree", "scipy.sparse._csr.csr_matrix", "collections.OrderedDict",
+                           "collections.defaultdict", "re.Pattern"})
 _CACHE: dict[str, "FindingsClassifier"] = {}
 _LOCK = threading.Lock()
 
@@ -142,15 +144,9 @@ class FindingsClassifier:
 
     @classmethod
     def load_file(cls, path: Path, name: str = MODEL_NAME, version: str = "dev") -> "FindingsClassifier":
-        import skops.io as sio
+        from medstation.inference import skops_load
 
-        untrusted = sio.get_untrusted_types(file=path)
-        unexpected = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
-        if unexpected:
-            from medstation.core.errors import MedStationError
-            raise MedStationError(f"{path}: the model file holds types MedStation does not trust "
-                                  f"({', '.join(unexpected[:5])}); it was not loaded")
-        state = sio.load(path, trusted=untrusted)
+        state = skops_load.load(path, TRUSTED_TYPES, what="findings classifier")
         return cls(state["vectorizer"], state["models"], name, version)
 
 
