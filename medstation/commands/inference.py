@@ -20,6 +20,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     infer.add_argument("--top", type=int, default=3, help="explain this many highest-scoring slices (default 3)")
     infer.add_argument("--dicom", action="store_true", help="also write DICOM SC + SR for each explained slice")
     infer.add_argument("--batch-size", type=int, default=None)
+    infer.add_argument("--backend", choices=("local", "remote"), default=None,
+                       help="run the model here or on an inference server (default: the setting, local)")
+    infer.add_argument("--server", default=None, help="inference server URL for --backend remote, e.g. "
+                       "grpcs://ct-ai.hospital:8001 (default: the setting)")
     infer.set_defaults(func=_infer)
 
 
@@ -29,19 +33,14 @@ def _infer(args: argparse.Namespace) -> int:
     from medstation.commands._util import PrintProgress, print_json
     from medstation.core.errors import MedStationError
     from medstation.core.jobs import JobContext
-    from medstation.core.settings import Settings
-    from medstation.inference import bundles, device, matching, service, series
+    from medstation.inference import matching, service, series
 
-    try:
-        dev = device.select(args.device or Settings().get("device", "auto"))
-    except RuntimeError as exc:
-        raise MedStationError(str(exc)) from exc
-    model = bundles.load_named(args.model, dev)
+    model = service.open_model(args.model, backend=args.backend, server=args.server, device=args.device)
     volumes = series.load_volumes(args.path, JobContext(PrintProgress("reading")))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report = {"model": {**model.identity(), "task": model.bundle.task, "labels": model.labels},
-              "notice": service.notice(model), "device": dev.label(), "series": []}
+              "notice": service.notice(model), "device": model.device.label(), "series": []}
     ran = 0
     for number, volume in enumerate(volumes, start=1):
         fit = matching.match(model.bundle, volume)

@@ -1,9 +1,16 @@
-"""What the viewer and ``medstation infer`` both do: score a series, explain slices, and audit each inference."""
+"""What the viewer and ``medstation infer`` both do: score a series, explain slices, and audit each inference.
+
+The model is either a bundle loaded here (``bundles.LoadedModel``, the default ``local`` backend) or a
+``remote.RemoteModel`` whose forward passes run on an Open Inference Protocol server; ``open_model`` picks by the
+``inference`` setting. Results have the same shape either way. Remote requests are audited as sends (pixel data
+leaves the workstation); ``medstation serve`` audits each request it answers with ``record_served``.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from medstation.core import audit
+from medstation.core.errors import MedStationError
 from medstation.core.jobs import JobContext, null_context
 from medstation.inference import explain as explainers
 from medstation.inference.bundles import LoadedModel
@@ -43,11 +50,18 @@ def series_name(volume) -> str:
     return volume.series_uid or (volume.files[0] if volume.files else "unsaved series")
 
 
+def is_remote(model) -> bool:
+    return getattr(model.device, "kind", "") == "remote"
+
+
 def score_series(model: LoadedModel, volume, ctx: JobContext | None = None,
                  batch_size: int | None = None) -> SeriesScores:
     """Score every slice of ``volume`` (cached, batched, cancellable) and record the inference in the audit log."""
     ctx = ctx or null_context()
-    scores = SlicePredictor(model, batch_size=batch_size).predict(volume, ctx=ctx)
+    if is_remote(model):
+        scores = list(model.iter_scores(volume, ctx=ctx, batch_size=batch_size, what=series_name(volume)))
+    else:
+        scores = SlicePredictor(model, batch_size=batch_size).predict(volume, ctx=ctx)
     result = SeriesScores(model.identity(), model.device.label(), volume.series_uid, scores, model.threshold,
                           model.labels[model.positive_index])
     best = result.best
@@ -60,8 +74,78 @@ def score_series(model: LoadedModel, volume, ctx: JobContext | None = None,
 def explain_slice(model: LoadedModel, volume, z: int, method: str = "gradcam",
                   class_index: int | None = None) -> explainers.Explanation:
     """Heat map for slice ``z``; audited as an inference (the model ran on the slice to explain it)."""
-    result = explainers.explain_slice(model, volume, z, method, class_index)
+    if is_remote(model):
+        result = model.explain(volume, z, method, class_index, what=series_name(volume))
+    else:
+        result = explainers.explain_slice(model, volume, z, method, class_index)
     audit.record("infer", series_name(volume), model=model.name, model_version=model.version,
                  detail=f"{result.method_title} of slice {z + 1} for '{result.label}' "
                         f"(p={result.probability:.3f}, layer {result.target_layer})")
     return result
+
+
+# backends -------------------------------------------------------------------------------------------------------
+BACKENDS = ("local", "remote")
+
+
+def inference_settings(settings=None) -> dict:
+    from medstation.core.settings import DEFAULTS, Settings
+
+    settings = settings or Settings()
+    return {**DEFAULTS["inference"], **(settings.get("inference") or {})}
+
+
+def open_model(name: str, *, backend: str | None = None, server: str | None = None, device: str | None = None,
+               settings=None):
+    """The model ``name`` on the chosen backend (the setting's by default), ready to score; MedStationError if not.
+
+    ``remote`` is refused unless enabled in the settings; the server must then serve this workstation's bundle
+    version and weights (checked before any pixel data is sent).
+    """
+    from medstation.core.settings import Settings
+    from medstation.inference import bundles, registry
+    from medstation.inference import device as devices
+
+    settings = settings or Settings()
+    conf = inference_settings(settings)
+    backend = backend or conf["backend"]
+    if backend not in BACKENDS:
+        raise MedStationError(f"unknown inference backend {backend!r}; choose local or remote")
+    if backend == "local":
+        try:
+            dev = devices.select(device or settings.get("device", "auto"))
+        except RuntimeError as exc:
+            raise MedStationError(str(exc)) from exc
+        return bundles.load_named(name, dev, settings.get("model_dirs", []))
+    if not conf["remote_enabled"]:
+        raise MedStationError("remote inference is not enabled on this workstation: it sends pixel data to a "
+                              "server, so the user or IT must turn it on first (medstation remote enable)",
+                              kept="no pixel data was sent")
+    from medstation.inference.remote import RemoteModel, RemoteSettings
+
+    try:
+        bundle = registry.find(name, settings.get("model_dirs", []))
+    except registry.BundleError as exc:
+        raise MedStationError(f"{exc} (remote inference needs the bundle's metadata on this workstation)") from exc
+    remote = RemoteSettings(server or conf["server"], conf["token"], conf["ca_file"], conf["cert_file"],
+                            conf["key_file"], conf["workstation"])
+    model = RemoteModel(bundle, remote)
+    model.on_send = lambda what, slices, method: record_send(model, what, slices, method)
+    return model.connect()
+
+
+def record_send(model, what: str, slices: int, method: str = "") -> None:
+    """One request batch of pixel data leaving the workstation for an inference server."""
+    purpose = f"for {explainers.METHODS.get(method, method)}" if method else "to score"
+    audit.record("send", what or "pixel data", model=model.name, model_version=model.version,
+                 detail=f"{slices} slice(s) of pixel data {purpose} to inference server {model.address.url()}")
+
+
+def record_served(model: LoadedModel, slices: int, workstation: str, user: str, method: str,
+                  seconds: float) -> None:
+    """On the server: one answered request, with the workstation and the user name it sent."""
+    what = f"{explainers.METHODS.get(method, method)} of" if method else "scored"
+    audit.record("infer", f"request from {workstation or 'unnamed workstation'}", model=model.name,
+                 model_version=model.version,
+                 detail=f"served workstation {workstation or '?'} user {user or '?'}: {what} {slices} slice(s) "
+                        f"on {model.device.label()} in {seconds * 1000:.0f} ms")
