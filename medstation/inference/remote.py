@@ -174,8 +174,8 @@ class RemoteModel:
         served = str(params.get(protocol.SHA256, "")).lower()
         if served != self.sha256:
             raise MedStationError(f"the inference server {self.address.url()} runs {self.name} weights with sha256 "
-                                  f"{served[:12] or 'unknown'}..., this workstation's bundle says "
-                                  f"{self.sha256[:12]}...", kept=KEPT)
+                                  f"{served[:12] or 'unknown'}... but this workstation's bundle has "
+                                  f"{self.sha256[:12]}... (different weights)", kept=KEPT)
 
     def connect(self) -> "RemoteModel":
         """Ask the server who it is (no pixel data); raises when it is down or serves something else."""

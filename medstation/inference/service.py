@@ -113,7 +113,7 @@ def open_model(name: str, *, backend: str | None = None, server: str | None = No
         raise MedStationError(f"unknown inference backend {backend!r}; choose local or remote")
     if backend == "local":
         try:
-            dev = devices.select(device or settings.get("device", "auto"))
+            dev = devices.select(device) if device else devices.current(settings.get("device", "auto"))
         except RuntimeError as exc:
             raise MedStationError(str(exc)) from exc
         return bundles.load_named(name, dev, settings.get("model_dirs", []))
@@ -132,6 +132,23 @@ def open_model(name: str, *, backend: str | None = None, server: str | None = No
     model = RemoteModel(bundle, remote)
     model.on_send = lambda what, slices, method: record_send(model, what, slices, method)
     return model.connect()
+
+
+def where_inference_runs(settings=None):
+    """The device (or server) the next inference will use, for the status bar; probes the server if remote."""
+    from medstation.core.settings import Settings
+    from medstation.inference import device as devices
+    from medstation.inference import registry
+
+    settings = settings or Settings()
+    conf = inference_settings(settings)
+    if conf["backend"] != "remote" or not conf["remote_enabled"]:
+        return devices.select(settings.get("device", "auto"))
+    found, _errors = registry.discover(settings.get("model_dirs", []))
+    imaging = [b.name for b in found if b.pane == "imaging"]
+    if not imaging:
+        raise MedStationError("no imaging model is installed to run on the inference server")
+    return open_model(imaging[0], settings=settings).device
 
 
 def record_send(model, what: str, slices: int, method: str = "") -> None:

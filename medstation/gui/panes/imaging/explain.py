@@ -20,9 +20,9 @@ from medstation.inference.explain import METHODS
 
 
 def _score_work(name: str, preference: str, volume, ctx):
-    from medstation.inference import bundles, device, registry, service
+    from medstation.inference import service
 
-    model = bundles.load(registry.find(name), device.current(preference))
+    model = service.open_model(name, device=preference)  # local, or the inference server when so set
     return model, service.score_series(model, volume, ctx)
 
 
