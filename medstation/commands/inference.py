@@ -63,27 +63,10 @@ def _infer(args: argparse.Namespace) -> int:
 def _run_series(args, model, volume, folder) -> dict:
     from medstation.commands._util import PrintProgress
     from medstation.core.jobs import JobContext
-    from medstation.inference import export, overlay, service
+    from medstation.inference import service
 
-    result = service.score_series(model, volume, JobContext(PrintProgress("inference")), args.batch_size)
-    entry = {"threshold": result.threshold, "positive_label": result.positive_label,
-             "slices": [s.as_dict() for s in result.scores], "flagged": [s.index for s in result.flagged()],
-             "explanations": []}
-    if args.explain == "none":
-        return entry
-    folder.mkdir(parents=True, exist_ok=True)
-    center, width = overlay.default_window(volume)
-    for score in result.top(args.top):
-        why = service.explain_slice(model, volume, score.index, args.explain)
-        rgb = overlay.blend(volume.pixels[score.index], why.heatmap, center, width)
-        png = folder / f"slice{score.index + 1:04d}_{args.explain}.png"
-        overlay.save_png(rgb, png)
-        item = {**why.summary(), "png": str(png)}
-        if args.dicom:
-            files = export.export_prediction(volume, why, rgb, folder)
-            item.update(secondary_capture=str(files.secondary_capture), structured_report=str(files.structured_report))
-        entry["explanations"].append(item)
-    return entry
+    return service.analyse_series(model, volume, folder, args.explain, args.top, args.dicom,
+                                  JobContext(PrintProgress("inference")), args.batch_size)
 
 
 def _print_summary(report: dict, out) -> None:

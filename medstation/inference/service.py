@@ -54,16 +54,21 @@ def is_remote(model) -> bool:
     return getattr(model.device, "kind", "") == "remote"
 
 
-def score_series(model: LoadedModel, volume, ctx: JobContext | None = None,
-                 batch_size: int | None = None) -> SeriesScores:
-    """Score every slice of ``volume`` (cached, batched, cancellable) and record the inference in the audit log."""
+def _scores(model, volume, ctx: JobContext | None, batch_size: int | None) -> SeriesScores:
     ctx = ctx or null_context()
     if is_remote(model):
         scores = list(model.iter_scores(volume, ctx=ctx, batch_size=batch_size, what=series_name(volume)))
     else:
         scores = SlicePredictor(model, batch_size=batch_size).predict(volume, ctx=ctx)
-    result = SeriesScores(model.identity(), model.device.label(), volume.series_uid, scores, model.threshold,
-                          model.labels[model.positive_index])
+    return SeriesScores(model.identity(), model.device.label(), volume.series_uid, scores, model.threshold,
+                        model.labels[model.positive_index])
+
+
+def score_series(model: LoadedModel, volume, ctx: JobContext | None = None,
+                 batch_size: int | None = None) -> SeriesScores:
+    """Score every slice of ``volume`` (cached, batched, cancellable) and record the inference in the audit log."""
+    result = _scores(model, volume, ctx, batch_size)
+    scores = result.scores
     best = result.best
     audit.record("infer", series_name(volume), model=model.name, model_version=model.version,
                  detail=f"{len(scores)} slice(s) scored on {model.device.label()}; "
@@ -71,17 +76,52 @@ def score_series(model: LoadedModel, volume, ctx: JobContext | None = None,
     return result
 
 
+def _explain(model, volume, z: int, method: str, class_index: int | None) -> explainers.Explanation:
+    if is_remote(model):
+        return model.explain(volume, z, method, class_index, what=series_name(volume))
+    return explainers.explain_slice(model, volume, z, method, class_index)
+
+
 def explain_slice(model: LoadedModel, volume, z: int, method: str = "gradcam",
                   class_index: int | None = None) -> explainers.Explanation:
     """Heat map for slice ``z``; audited as an inference (the model ran on the slice to explain it)."""
-    if is_remote(model):
-        result = model.explain(volume, z, method, class_index, what=series_name(volume))
-    else:
-        result = explainers.explain_slice(model, volume, z, method, class_index)
+    result = _explain(model, volume, z, method, class_index)
     audit.record("infer", series_name(volume), model=model.name, model_version=model.version,
                  detail=f"{result.method_title} of slice {z + 1} for '{result.label}' "
                         f"(p={result.probability:.3f}, layer {result.target_layer})")
     return result
+
+
+def analyse_series(model, volume, folder, method: str = "gradcam", top: int = 3, dicom: bool = False,
+                   ctx: JobContext | None = None, batch_size: int | None = None, record: bool = True) -> dict:
+    """Score ``volume``, explain its ``top`` slices into ``folder`` (PNG overlays, and DICOM SC + SR with
+    ``dicom``): the per-series entry of predictions.json. ``record=False`` (cohort workers) leaves the audit to
+    the caller."""
+    from pathlib import Path
+
+    from medstation.inference import export, overlay
+
+    result = score_series(model, volume, ctx, batch_size) if record else _scores(model, volume, ctx, batch_size)
+    entry = {"threshold": result.threshold, "positive_label": result.positive_label,
+             "slices": [s.as_dict() for s in result.scores], "flagged": [s.index for s in result.flagged()],
+             "explanations": []}
+    if method == "none":
+        return entry
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    center, width = overlay.default_window(volume)
+    for score in result.top(top):
+        why = explain_slice(model, volume, score.index, method) if record else \
+            _explain(model, volume, score.index, method, None)
+        rgb = overlay.blend(volume.pixels[score.index], why.heatmap, center, width)
+        png = folder / f"slice{score.index + 1:04d}_{method}.png"
+        overlay.save_png(rgb, png)
+        item = {**why.summary(), "png": str(png)}
+        if dicom:
+            files = export.export_prediction(volume, why, rgb, folder)
+            item.update(secondary_capture=str(files.secondary_capture), structured_report=str(files.structured_report))
+        entry["explanations"].append(item)
+    return entry
 
 
 # backends -------------------------------------------------------------------------------------------------------
@@ -166,3 +206,37 @@ def record_served(model: LoadedModel, slices: int, workstation: str, user: str, 
                  model_version=model.version,
                  detail=f"served workstation {workstation or '?'} user {user or '?'}: {what} {slices} slice(s) "
                         f"on {model.device.label()} in {seconds * 1000:.0f} ms")
+
+
+# cohort runs ------------------------------------------------------------------------------------------------------
+def run_cohort(source, options, ctx: JobContext | None = None, on_result=None):
+    """``medstation batch infer`` and the GUI's cohort job: list the series of ``source`` (a folder, a DICOMDIR or
+    a saved PACS query, retrieved first), run them on Ray, and audit each finished series here, on the driver."""
+    from pathlib import Path
+
+    from medstation.inference import cohort
+
+    ctx = ctx or null_context()
+    source = Path(source)
+    if not source.exists():
+        raise MedStationError(f"{source}: no such file or folder")
+    roots = [source]
+    if cohort.is_saved_query(source):
+        roots = cohort.retrieve_query(cohort.read_saved_query(source), Path(options.out) / "retrieved",
+                                      ctx.sub(0.0, 0.2))
+        ctx = ctx.sub(0.2, 1.0)
+    tasks, skipped = cohort.list_series(roots)
+    if not tasks:
+        reasons = "; ".join(f"{p}: {r}" for p, r in skipped[:3])
+        raise MedStationError(f"no DICOM series in {source}" + (f" ({reasons})" if reasons else ""))
+
+    def record(result: dict) -> None:
+        if result["status"] == "scored":
+            model = result.get("model") or {}
+            audit.record("infer", result["series_uid"], model=model.get("model", options.model),
+                         model_version=model.get("version"),
+                         detail=f"cohort run on Ray ({result.get('node', '?')}): {result.get('files', '?')} file(s) "
+                                f"read, {result.get('slices')} slice(s) scored, {result.get('flagged')} flagged; "
+                                f"results in {result.get('folder')}")
+
+    return cohort.run_cohort(tasks, options, ctx, on_result, record)

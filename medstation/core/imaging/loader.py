@@ -37,8 +37,11 @@ def load_series(series_uid: str, ctx: JobContext | None = None) -> list[Volume]:
     return volumes
 
 
-def load_files(paths: list[str | Path], ctx: JobContext | None = None) -> list[Volume]:
-    """Load files (or the files under folders) without the study index: one or more Volumes per series."""
+def load_files(paths: list[str | Path], ctx: JobContext | None = None, *, record: bool = True) -> list[Volume]:
+    """Load files (or the files under folders) without the study index: one or more Volumes per series.
+
+    ``record=False`` leaves the audit entry to the caller (a cohort run's driver records what its workers read).
+    """
     from medstation.core.imaging.index import instance_row_dict
     from medstation.core.imaging.sources import Expansion, expand
 
@@ -69,7 +72,8 @@ def load_files(paths: list[str | Path], ctx: JobContext | None = None) -> list[V
                                                        "study_description": h.study_description}}
         sub = ctx.sub(n / len(ordered), (n + 1) / len(ordered))
         volumes.extend(_load_rows(by_series[series_uid], sub, meta))
-        audit.record("open", series_uid, detail=f"{len(by_series[series_uid])} files loaded without the index")
+        if record:
+            audit.record("open", series_uid, detail=f"{len(by_series[series_uid])} files loaded without the index")
     return volumes
 
 
