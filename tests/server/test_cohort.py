@@ -1,0 +1,94 @@
+"""Cohort runs on a real local Ray cluster (a head and two worker nodes started here, on this machine only)."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from medstation.core import audit
+from tests.inference.helpers import held_out_examples, write_ct_series
+
+pytestmark = pytest.mark.skipif(not importlib.util.find_spec("ray"),
+                                reason="the cluster extra is not installed (make test installs "
+                                       "requirements-cluster.lock)")
+
+SERIES = 6
+
+
+@pytest.fixture(scope="module")
+def cohort_source(tmp_path_factory):
+    """Generated CT series (real lung CT slices with synthetic lesions), two slices each, plus one MR series."""
+    folder = tmp_path_factory.mktemp("cohort")
+    examples = held_out_examples(2 * SERIES, seed=3, positive_fraction=0.5)
+    for i in range(SERIES):
+        write_ct_series(folder / f"ct{i}", [image for _z, image, _m, _l in examples[2 * i:2 * i + 2]])
+    mr = write_ct_series(folder / "mr", [examples[0][1]])
+    from pydicom import dcmread
+
+    ds = dcmread(mr[0])
+    ds.Modality = "MR"
+    ds.save_as(mr[0])
+    return folder
+
+
+@pytest.fixture
+def cluster():
+    from ray.cluster_utils import Cluster
+
+    made = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False})
+    workers = [made.add_node(num_cpus=1) for _ in range(2)]
+    made.wait_for_nodes()
+    yield made, workers
+    import ray
+
+    if ray.is_initialized():
+        ray.shutdown()
+    made.shutdown()
+
+
+def options(out: Path, address: str, retries: int = 0):
+    from medstation.inference.cohort import CohortOptions
+
+    return CohortOptions("lesion_ct", out, ray_address=address, dicom=True, top=1, max_retries=retries)
+
+
+def test_killing_a_worker_loses_nothing_and_the_rerun_completes_once(cohort_source, cluster, tmp_path):
+    from medstation.inference import service
+
+    made, workers = cluster
+    out = tmp_path / "out"
+    seen = []
+
+    def kill_after_first(result):
+        seen.append(result)
+        if len(seen) == 1:  # one series is in; take a worker node away while the others run
+            threading.Thread(target=made.remove_node, args=(workers[1],), daemon=True).start()
+
+    first = service.run_cohort(cohort_source, options(out, made.address), on_result=kill_after_first)
+    assert first.total == SERIES + 1 and first.workers == 2
+    assert first.scored + len(first.failed) + len(first.refused) == SERIES + 1
+    print("first run:", *first.lines(), sep="\n")
+    assert all(f.endswith("its Ray worker was lost (NodeDiedError)") or "Worker" in f for f in first.failed)
+
+    second = service.run_cohort(cohort_source, options(out, made.address, retries=1))
+    assert second.skipped == first.scored + len(first.refused)
+    assert second.failed == [] and first.scored + second.scored == SERIES
+    assert len(first.refused) + len(second.refused) == 1
+
+    manifest = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    done = [m for m in manifest if m["status"] in ("scored", "refused")]
+    assert len(done) == len({m["series_uid"] for m in done}) == SERIES + 1  # no series done twice
+    folders = [p for p in out.iterdir() if p.is_dir() and p.name not in (".partial", "retrieved")]
+    assert len(folders) == SERIES
+    for folder in folders:
+        prediction = json.loads((folder / "predictions.json").read_text())
+        assert prediction["series_uid"] == folder.name and len(prediction["slices"]) == 2
+        assert len(list(folder.glob("SR_*.dcm"))) == 1 and len(list(folder.glob("SC_*.dcm"))) == 1
+    refused = [m for m in done if m["status"] == "refused"]
+    assert "MR" in refused[0]["reason"]
+
+    infers = [e for e in audit.entries() if e.action == "infer" and "cohort run on Ray" in e.detail]
+    assert sorted(e.object for e in infers) == sorted(f.name for f in folders)  # the driver audited each once
