@@ -24,9 +24,9 @@ from typing import Callable
 
 from medstation.core.errors import MedStationError
 from medstation.core.jobs import Cancelled, JobContext, null_context
+from medstation.core.pacs.query import SAVED_KIND as QUERY_KIND
 
 DONE = ("scored", "refused")
-QUERY_KIND = "medstation-pacs-query"
 
 
 @dataclass

@@ -49,6 +49,33 @@ def cluster():
     made.shutdown()
 
 
+class save_pacs_query:
+    """``medstation pacs find --save`` against a small Q/R SCP on 127.0.0.1 holding the cohort's files."""
+
+    def __init__(self, source: Path, path: Path):
+        from tests.pacs.fakes import FakePacs
+        from tests.server.helpers import free_port
+
+        self.path, self.port = path, free_port()
+        self.fake = FakePacs(sorted(source.rglob("*.dcm")))
+
+    def __enter__(self) -> Path:
+        from medstation.cli import main
+
+        self.running = self.fake.running(self.port)
+        self.running.__enter__()
+        assert main(["pacs", "find", "--host", "127.0.0.1", "--port", str(self.port), "--aet", "FAKEPACS",
+                     "--level", "study", "--save", str(self.path)]) == 0
+        saved = json.loads(self.path.read_text())
+        assert saved["kind"] == "medstation-pacs-query" and saved["node"]["port"] == self.port
+        assert len(saved["matches"]) == SERIES + 1 and all(m["level"] == "study" for m in saved["matches"])
+        assert not any("PatientName" in m for m in saved["matches"])
+        return self.path
+
+    def __exit__(self, *exc):
+        self.running.__exit__(*exc)
+
+
 def options(out: Path, address: str, retries: int = 0):
     from medstation.inference.cohort import CohortOptions
 
@@ -73,7 +100,10 @@ def test_killing_a_worker_loses_nothing_and_the_rerun_completes_once(cohort_sour
     print("first run:", *first.lines(), sep="\n")
     assert all(f.endswith("its Ray worker was lost (NodeDiedError)") or "Worker" in f for f in first.failed)
 
-    second = service.run_cohort(cohort_source, options(out, made.address, retries=1))
+    saved = save_pacs_query(cohort_source, tmp_path / "cohort-query.json")
+    with saved as query:  # the re-run starts from a saved PACS query of the same studies
+        second = service.run_cohort(query, options(out, made.address, retries=1))
+    assert len(list((out / "retrieved").rglob("*.dcm"))) >= 2 * SERIES + 1
     assert second.skipped == first.scored + len(first.refused)
     assert second.failed == [] and first.scored + second.scored == SERIES
     assert len(first.refused) + len(second.refused) == 1
