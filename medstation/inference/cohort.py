@@ -123,6 +123,7 @@ def analyse_task(task: dict, options: dict) -> dict:
     from medstation.inference import bundles, device, matching, service
 
     started = time.perf_counter()
+    os.environ["MEDSTATION_THREADS"] = str(options.get("threads", 1))  # the CPUs Ray gave this task, no more
     result = {"series_uid": task["series_uid"], "status": "failed", "reason": "", "partial": "",
               "node": os.uname().nodename, "pid": os.getpid()}
     try:
@@ -211,6 +212,7 @@ class CohortOptions:
     dicom: bool = True
     device: str = "auto"
     max_retries: int = 1  # Ray re-runs a task whose worker died this many times within one run
+    threads: int = 1  # CPUs (and torch threads) per task
     model_dirs: list[str] = field(default_factory=list)
 
 
@@ -247,7 +249,7 @@ def run_cohort(tasks: list[SeriesTask], options: CohortOptions, ctx: JobContext 
     ray, owned = _start_ray(options)
     try:
         summary.workers = int(ray.cluster_resources().get("CPU", 0))
-        fn = ray.remote(num_cpus=1, max_retries=options.max_retries)(analyse_task)
+        fn = ray.remote(num_cpus=options.threads, max_retries=options.max_retries)(analyse_task)
         shared = {**asdict(options), "out": str(out)}
         pending = {fn.remote(asdict(t), shared): t for t in todo}
         finished = 0

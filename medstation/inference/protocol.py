@@ -29,6 +29,7 @@ SHA256 = "sha256"
 VERSION = "version"
 DEVICE = "device"
 LABELS = "labels"
+COMPUTE_MS = "compute_ms"  # time the server spent on the request (queueing for a batch included)
 # request headers (gRPC metadata keys are the same, lower case)
 AUTHORIZATION = "authorization"
 WORKSTATION = "x-medstation-workstation"

@@ -81,6 +81,7 @@ class RemoteModel:
         self.device = ServerDevice(self.address.label, "")
         self._client = None
         self._checked = False
+        self.server_ms = 0.0  # compute time the server reported, summed over requests (benchmarks)
 
     # LoadedModel's face ---------------------------------------------------------------------------------------
     name = property(lambda self: self.bundle.name)
@@ -224,6 +225,7 @@ class RemoteModel:
         result = self._call(inputs, outputs, params)
         answer = _params(result)
         self._check(answer, self._version_of(result))
+        self.server_ms += float(answer.get(protocol.COMPUTE_MS, 0.0) or 0.0)
         probs = result.as_numpy(protocol.PROBABILITIES)
         heat = result.as_numpy(protocol.HEATMAP) if explain else None
         if probs is None or probs.shape[0] != len(pixels) or (explain and heat is None):

@@ -198,9 +198,11 @@ def build_model(loaded, config: ServeConfig):
             else:
                 probs, shared = await self.batcher.submit(pixels)
                 outputs, extra = [self._output(protocol.PROBABILITIES, probs)], {}
+            seconds = time.perf_counter() - started
             service.record_served(loaded, len(pixels), headers.get(protocol.WORKSTATION, ""),
-                                  headers.get(protocol.USER, ""), method, time.perf_counter() - started)
-            return self._response(payload, outputs, {**self.identity(shared), **extra})
+                                  headers.get(protocol.USER, ""), method, seconds)
+            return self._response(payload, outputs, {**self.identity(shared), **extra,
+                                                     protocol.COMPUTE_MS: round(seconds * 1000, 3)})
 
         @staticmethod
         def _output(name: str, array: np.ndarray):

@@ -11,9 +11,9 @@ import pytest
 from medstation.core import audit
 from tests.inference.helpers import held_out_examples, write_ct_series
 
-pytestmark = pytest.mark.skipif(not importlib.util.find_spec("ray"),
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not importlib.util.find_spec("ray"),
                                 reason="the cluster extra is not installed (make test installs "
-                                       "requirements-cluster.lock)")
+                                       "requirements-cluster.lock)")]
 
 SERIES = 6
 
