@@ -60,7 +60,8 @@ class ServerProcess:
     def __init__(self, home: Path, *extra: str, timeout: float = 120.0):
         self.home = home
         self.grpc_port, self.http_port = free_port(), free_port()
-        env = {**os.environ, "MEDSTATION_HOME": str(home), "MEDSTATION_THREADS": os.environ.get("MEDSTATION_THREADS", "2"),
+        env = {**os.environ, "MEDSTATION_HOME": str(home),
+               "MEDSTATION_THREADS": os.environ.get("MEDSTATION_THREADS", "2"),
                "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
         self.log = home / "serve.log"
         home.mkdir(parents=True, exist_ok=True)

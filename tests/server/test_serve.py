@@ -163,8 +163,8 @@ def test_wrong_weights_sha256_is_refused(server, tmp_path, monkeypatch):
     with pytest.raises(MedStationError) as caught:
         service.open_model("lesion_ct")
     assert caught.value.sentence() == (f"the inference server grpcs://{where} runs lesion_ct weights with sha256 "
-                                       f"{served[:12]}... but this workstation's bundle has abababababab... (different weights). "
-                                       "No result was shown or written.")
+                                       f"{served[:12]}... but this workstation's bundle has abababababab... "
+                                       "(different weights). No result was shown or written.")
 
 
 @pytest.mark.parametrize("scheme", ["grpcs", "https"])
