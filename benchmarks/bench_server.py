@@ -96,13 +96,14 @@ def _ray(report, slices, home: Path) -> None:
         ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, configure_logging=False)
         try:  # workers start and load the model once; the timed run measures the steady state
             service.run_cohort(warm, CohortOptions("lesion_ct", home / f"warm{workers}", explain="none", dicom=False))
-            options = CohortOptions("lesion_ct", home / f"out{workers}", explain="none", dicom=False)
-            summary = service.run_cohort(source, options)
+            runs = [service.run_cohort(source, CohortOptions("lesion_ct", home / f"out{workers}-{i}", explain="none",
+                                                             dicom=False)) for i in range(2)]
         finally:
             ray.shutdown()
-        rates[workers] = summary.scored / summary.seconds
+        seconds = min(r.seconds for r in runs)  # the better of two: the machine's other load only slows runs down
+        rates[workers] = runs[0].scored / seconds
         report(f"cohort on local Ray, {workers} worker(s): 8 series x 8 slices", rates[workers], "series/s", None,
-               f"{summary.seconds:.1f} s, workers warm" +
+               f"{seconds:.1f} s (best of 2), workers warm, load average {os.getloadavg()[0]:.1f}" +
                (f"; scaling {rates[2] / rates[1]:.2f}x of 1 worker on this 2-core machine" if workers == 2 else ""))
 
 

@@ -29,7 +29,7 @@ SHA256 = "sha256"
 VERSION = "version"
 DEVICE = "device"
 LABELS = "labels"
-COMPUTE_MS = "compute_ms"  # time the server spent on the request (queueing for a batch included)
+COMPUTE_US = "compute_us"  # microseconds the server spent on the request, batch queueing included
 # request headers (gRPC metadata keys are the same, lower case)
 AUTHORIZATION = "authorization"
 WORKSTATION = "x-medstation-workstation"

@@ -225,7 +225,7 @@ class RemoteModel:
         result = self._call(inputs, outputs, params)
         answer = _params(result)
         self._check(answer, self._version_of(result))
-        self.server_ms += float(answer.get(protocol.COMPUTE_MS, 0.0) or 0.0)
+        self.server_ms += int(answer.get(protocol.COMPUTE_US, 0) or 0) / 1000.0
         probs = result.as_numpy(protocol.PROBABILITIES)
         heat = result.as_numpy(protocol.HEATMAP) if explain else None
         if probs is None or probs.shape[0] != len(pixels) or (explain and heat is None):

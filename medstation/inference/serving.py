@@ -202,7 +202,7 @@ def build_model(loaded, config: ServeConfig):
             service.record_served(loaded, len(pixels), headers.get(protocol.WORKSTATION, ""),
                                   headers.get(protocol.USER, ""), method, seconds)
             return self._response(payload, outputs, {**self.identity(shared), **extra,
-                                                     protocol.COMPUTE_MS: round(seconds * 1000, 3)})
+                                                     protocol.COMPUTE_US: int(seconds * 1e6)})
 
         @staticmethod
         def _output(name: str, array: np.ndarray):
