@@ -54,12 +54,14 @@ def is_remote(model) -> bool:
     return getattr(model.device, "kind", "") == "remote"
 
 
-def _scores(model, volume, ctx: JobContext | None, batch_size: int | None) -> SeriesScores:
+def _scores(model, volume, ctx: JobContext | None, batch_size: int | None, cache: bool = True) -> SeriesScores:
     ctx = ctx or null_context()
     if is_remote(model):
         scores = list(model.iter_scores(volume, ctx=ctx, batch_size=batch_size, what=series_name(volume)))
-    else:
+    elif cache:
         scores = SlicePredictor(model, batch_size=batch_size).predict(volume, ctx=ctx)
+    else:
+        scores = SlicePredictor(model, batch_size=batch_size, cache=None).predict(volume, ctx=ctx)
     return SeriesScores(model.identity(), model.device.label(), volume.series_uid, scores, model.threshold,
                         model.labels[model.positive_index])
 
@@ -101,7 +103,8 @@ def analyse_series(model, volume, folder, method: str = "gradcam", top: int = 3,
 
     from medstation.inference import export, overlay
 
-    result = score_series(model, volume, ctx, batch_size) if record else _scores(model, volume, ctx, batch_size)
+    # a cohort worker sees each series once: its scores would only fill the result cache
+    result = score_series(model, volume, ctx, batch_size) if record else _scores(model, volume, ctx, batch_size, False)
     entry = {"threshold": result.threshold, "positive_label": result.positive_label,
              "slices": [s.as_dict() for s in result.scores], "flagged": [s.index for s in result.flagged()],
              "explanations": []}
