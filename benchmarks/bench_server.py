@@ -80,8 +80,8 @@ def _throughput(report, server, slices) -> None:
 
 
 def _ray(report, slices, home: Path) -> None:
-    from medstation.inference import service
-    from medstation.inference.cohort import CohortOptions
+    from medstation.services import cohort as service
+    from medstation.services.cohort import CohortOptions
     from tests.inference.helpers import write_ct_series
 
     import ray

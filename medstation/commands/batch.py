@@ -30,13 +30,13 @@ def _batch_infer(args: argparse.Namespace) -> int:
     from medstation.commands._util import PrintProgress
     from medstation.core.jobs import JobContext
     from medstation.core.settings import Settings
-    from medstation.inference import service
-    from medstation.inference.cohort import CohortOptions
+    from medstation.services import cohort
+    from medstation.services.cohort import CohortOptions
 
     options = CohortOptions(args.model, Path(args.out).resolve(), args.ray_address, args.workers, args.explain,
                             args.top, not args.no_dicom, args.device,
                             model_dirs=list(Settings().get("model_dirs", [])))
-    summary = service.run_cohort(args.source, options, JobContext(PrintProgress("batch")))
+    summary = cohort.run_cohort(args.source, options, JobContext(PrintProgress("batch")))
     for line in summary.lines():
         print(line)
     print(f"{summary.seconds:.1f} s on {summary.workers} Ray worker CPU(s); manifest {options.out / 'manifest.jsonl'}")

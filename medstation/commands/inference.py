@@ -33,14 +33,15 @@ def _infer(args: argparse.Namespace) -> int:
     from medstation.commands._util import PrintProgress, print_json
     from medstation.core.errors import MedStationError
     from medstation.core.jobs import JobContext
-    from medstation.inference import matching, service, series
+    from medstation.inference import matching, series
+    from medstation.services import imaging
 
-    model = service.open_model(args.model, backend=args.backend, server=args.server, device=args.device)
+    model = imaging.open_model(args.model, backend=args.backend, server=args.server, device=args.device)
     volumes = series.load_volumes(args.path, JobContext(PrintProgress("reading")))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report = {"model": {**model.identity(), "task": model.bundle.task, "labels": model.labels},
-              "notice": service.notice(model), "device": model.device.label(), "series": []}
+              "notice": imaging.notice(model), "device": model.device.label(), "series": []}
     ran = 0
     for number, volume in enumerate(volumes, start=1):
         fit = matching.match(model.bundle, volume)
@@ -63,9 +64,9 @@ def _infer(args: argparse.Namespace) -> int:
 def _run_series(args, model, volume, folder) -> dict:
     from medstation.commands._util import PrintProgress
     from medstation.core.jobs import JobContext
-    from medstation.inference import service
+    from medstation.services import imaging
 
-    return service.analyse_series(model, volume, folder, args.explain, args.top, args.dicom,
+    return imaging.analyse_series(model, volume, folder, args.explain, args.top, args.dicom,
                                   JobContext(PrintProgress("inference")), args.batch_size)
 
 

@@ -43,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _serve(args: argparse.Namespace) -> int:
     import sys
 
-    from medstation.inference import serving
+    from medstation.services import serving
 
     sys.argv = sys.argv[:1]  # KServe reads its own options from the command line at import
     config = serving.ServeConfig(host=args.host, http_port=args.http_port, grpc_port=args.port,
@@ -64,7 +64,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _update(**changes) -> dict:
     from medstation.core.settings import Settings
-    from medstation.inference import service
+    from medstation.services import imaging as service
 
     settings = Settings()
     conf = {**service.inference_settings(settings), **changes}
@@ -101,7 +101,7 @@ def _remote_disable(_args: argparse.Namespace) -> int:
 
 
 def _remote_status(_args: argparse.Namespace) -> int:
-    from medstation.inference import service
+    from medstation.services import imaging as service
 
     conf = service.inference_settings()
     state = "enabled" if conf["remote_enabled"] else "disabled"

@@ -24,7 +24,8 @@ def _setup_logging() -> None:
 
 def detect_device(window) -> None:
     """Find where inference runs in the background (importing torch, or asking the server, takes a moment)."""
-    from medstation.inference import protocol, service
+    from medstation.inference import protocol
+    from medstation.services import imaging as service
 
     settings = window.ctx.settings
     conf = service.inference_settings(settings)

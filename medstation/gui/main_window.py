@@ -197,7 +197,7 @@ class MainWindow(QMainWindow):
         self._action(help_menu, "&About MedStation", self.show_about)
 
     def sync_remote_action(self) -> None:
-        from medstation.inference import service
+        from medstation.services import imaging as service
 
         conf = service.inference_settings(self.ctx.settings)
         self.remote_action.setEnabled(bool(conf["remote_enabled"]))
@@ -206,7 +206,7 @@ class MainWindow(QMainWindow):
     def set_remote_inference(self, on: bool) -> None:
         """Switch between the inference server and this workstation, then show where inference runs."""
         from medstation.gui.app import detect_device
-        from medstation.inference import service
+        from medstation.services import imaging as service
 
         conf = service.inference_settings(self.ctx.settings)
         self.ctx.settings.set("inference", {**conf, "backend": "remote" if on and conf["remote_enabled"] else "local"})

@@ -77,13 +77,13 @@ class save_pacs_query:
 
 
 def options(out: Path, address: str, retries: int = 0):
-    from medstation.inference.cohort import CohortOptions
+    from medstation.services.cohort import CohortOptions
 
     return CohortOptions("lesion_ct", out, ray_address=address, dicom=True, top=1, max_retries=retries)
 
 
 def test_killing_a_worker_loses_nothing_and_the_rerun_completes_once(cohort_source, cluster, tmp_path):
-    from medstation.inference import service
+    from medstation.services import cohort as service
 
     made, workers = cluster
     out = tmp_path / "out"

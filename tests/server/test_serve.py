@@ -64,7 +64,7 @@ def read(folder):
 
 @pytest.mark.parametrize("scheme", ["grpcs", "https"])
 def test_remote_backend_scores_and_explains_real_ct_as_the_local_one(server, ct_series, scheme):
-    from medstation.inference import service
+    from medstation.services import imaging as service
 
     where = use_remote(server, scheme)
     volume = read(ct_series)
@@ -142,7 +142,7 @@ def bundle_copy(tmp_path, monkeypatch, **changes):
 
 
 def test_wrong_model_version_is_refused_before_any_pixel_is_sent(server, tmp_path, monkeypatch):
-    from medstation.inference import service
+    from medstation.services import imaging as service
 
     where = use_remote(server)
     bundle_copy(tmp_path, monkeypatch, version="2.0.0")
@@ -154,7 +154,8 @@ def test_wrong_model_version_is_refused_before_any_pixel_is_sent(server, tmp_pat
 
 
 def test_wrong_weights_sha256_is_refused(server, tmp_path, monkeypatch):
-    from medstation.inference import registry, service
+    from medstation.inference import registry
+    from medstation.services import imaging as service
 
     where = use_remote(server)
     served = registry.find("lesion_ct").expected_sha256
@@ -168,7 +169,7 @@ def test_wrong_weights_sha256_is_refused(server, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("scheme", ["grpcs", "https"])
 def test_bad_token_is_refused(server, scheme):
-    from medstation.inference import service
+    from medstation.services import imaging as service
 
     where = use_remote(server, scheme, token="another-token")  # ws-other's token sent as ws-ct-1
     with pytest.raises(MedStationError) as caught:
@@ -190,7 +191,8 @@ def test_health_and_readiness_need_no_token(server):
 
 
 def test_remote_needs_explicit_enablement_and_tls_off_loopback(server):
-    from medstation.inference import protocol, service
+    from medstation.inference import protocol
+    from medstation.services import imaging as service
 
     use_remote(server, enabled=False)
     with pytest.raises(MedStationError, match="^remote inference is not enabled on this workstation"):

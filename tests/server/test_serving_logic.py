@@ -7,7 +7,7 @@ import numpy as np
 
 
 def test_batcher_runs_concurrent_requests_as_one_forward_pass():
-    from medstation.inference.serving import Batcher
+    from medstation.services.serving import Batcher
 
     calls = []
 
@@ -27,7 +27,7 @@ def test_batcher_runs_concurrent_requests_as_one_forward_pass():
 
 
 def test_tokens_belong_to_their_workstation():
-    from medstation.inference.serving import token_ok
+    from medstation.services.serving import token_ok
 
     tokens = {"ws-1": "alpha", "ws-2": "beta"}
     assert token_ok(tokens, "ws-1", "Bearer alpha")

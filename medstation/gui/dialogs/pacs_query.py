@@ -9,7 +9,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog,
                                QWidget)
 
 from medstation.core.errors import MedStationError
-from medstation.core.pacs import nodes, service
+from medstation.core.pacs import nodes
+from medstation.services import pacs
 from medstation.core.pacs.query import LEVELS, Match, Query
 from medstation.gui import ask
 from medstation.gui.context import AppContext
@@ -219,7 +220,7 @@ class PacsQueryDialog(QDialog):
         except MedStationError as exc:
             self._say(exc.sentence(), ok=False)
             return
-        self._run(f"Search {node.name}", service.search, node, local, query, web=self.web.isChecked(),
+        self._run(f"Search {node.name}", pacs.search, node, local, query, web=self.web.isChecked(),
                   on_result=lambda found, level=query.level: self._found(level, found),
                   kept="the previous results are shown")
 
@@ -259,7 +260,7 @@ class PacsQueryDialog(QDialog):
         if method == "wado" and not node.has_dicomweb:
             self._say(f"{node.name} has no DICOMweb URL: choose C-GET or C-MOVE.", ok=False)
             return
-        self._run(f"Retrieve from {node.name}", service.retrieve_many, node, local, chosen, method,
+        self._run(f"Retrieve from {node.name}", pacs.retrieve_many, node, local, chosen, method,
                   on_result=self._retrieved, kept="instances already received are kept")
 
     # cohort run ---------------------------------------------------------------------------------------------
@@ -277,7 +278,7 @@ class PacsQueryDialog(QDialog):
         folder = ask.open_folder(self, "Folder for the cohort results")
         if not folder:
             return
-        from medstation.inference.cohort import CohortOptions
+        from medstation.services.cohort import CohortOptions
 
         options = CohortOptions(model, Path(folder), model_dirs=list(self.ctx.settings.get("model_dirs", [])))
         title = f"Cohort run of {model} on {len(chosen)} {chosen[0].level}(s) from {node.name}"
@@ -320,7 +321,7 @@ class PacsQueryDialog(QDialog):
         except MedStationError as exc:
             self._say(exc.sentence(), ok=False)
             return
-        self._run(f"Send to {node.name}", service.send, node, local, [Path(p) for p in paths],
+        self._run(f"Send to {node.name}", pacs.send, node, local, [Path(p) for p in paths],
                   web=self.web.isChecked(), on_result=self._sent, kept="instances already stored stay on the PACS")
 
     def _sent(self, report) -> None:
@@ -336,9 +337,9 @@ __all__ = ["PacsQueryDialog", "QueryForm"]
 
 def _cohort_work(node, matches, options, ctx):
     from medstation.core.pacs.query import save_query
-    from medstation.inference import service
+    from medstation.services import cohort
 
     options.out.mkdir(parents=True, exist_ok=True)
     query = options.out / "pacs-query.json"
     save_query(query, node, matches)
-    return service.run_cohort(query, options, ctx)
+    return cohort.run_cohort(query, options, ctx)

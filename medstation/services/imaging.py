@@ -1,9 +1,10 @@
-"""What the viewer and ``medstation infer`` both do: score a series, explain slices, and audit each inference.
+"""The Imaging area's service: what the viewer and ``medstation infer`` both call to score a series, explain a
+slice and export the explained slice as DICOM, and what the viewer reports as viewed - each step audited here.
 
 The model is either a bundle loaded here (``bundles.LoadedModel``, the default ``local`` backend) or a
 ``remote.RemoteModel`` whose forward passes run on an Open Inference Protocol server; ``open_model`` picks by the
 ``inference`` setting. Results have the same shape either way. Remote requests are audited as sends (pixel data
-leaves the workstation); ``medstation serve`` audits each request it answers with ``record_served``.
+leaves the workstation).
 """
 from __future__ import annotations
 
@@ -94,6 +95,24 @@ def explain_slice(model: LoadedModel, volume, z: int, method: str = "gradcam",
     return result
 
 
+def export_result(volume, why: explainers.Explanation, rgb, folder):
+    """Write the explained slice as a Secondary Capture of ``rgb`` and a Comprehensive SR into ``folder``; audited."""
+    from pathlib import Path
+
+    from medstation.inference import export
+
+    files = export.export_prediction(volume, why, rgb, Path(folder))
+    audit.record("export", series_name(volume), model=why.model, model_version=why.version,
+                 detail=f"{why.method_title} of slice {why.index + 1} for '{why.label}' (p={why.probability:.3f}) "
+                        f"as DICOM: {files.secondary_capture.name}, {files.structured_report.name} in {folder}")
+    return files
+
+
+def viewed(series_uid: str, detail: str = "") -> None:
+    """The user looked at a series (reported by the viewer)."""
+    audit.record("view", series_uid, detail=detail)
+
+
 def analyse_series(model, volume, folder, method: str = "gradcam", top: int = 3, dicom: bool = False,
                    ctx: JobContext | None = None, batch_size: int | None = None, record: bool = True) -> dict:
     """Score ``volume``, explain its ``top`` slices into ``folder`` (PNG overlays, and DICOM SC + SR with
@@ -121,7 +140,8 @@ def analyse_series(model, volume, folder, method: str = "gradcam", top: int = 3,
         overlay.save_png(rgb, png)
         item = {**why.summary(), "png": str(png)}
         if dicom:
-            files = export.export_prediction(volume, why, rgb, folder)
+            files = export_result(volume, why, rgb, folder) if record else export.export_prediction(volume, why, rgb,
+                                                                                                   folder)
             item.update(secondary_capture=str(files.secondary_capture), structured_report=str(files.structured_report))
         entry["explanations"].append(item)
     return entry
@@ -146,8 +166,7 @@ def open_model(name: str, *, backend: str | None = None, server: str | None = No
     version and weights (checked before any pixel data is sent).
     """
     from medstation.core.settings import Settings
-    from medstation.inference import bundles, registry
-    from medstation.inference import device as devices
+    from medstation.inference import registry
 
     settings = settings or Settings()
     conf = inference_settings(settings)
@@ -155,11 +174,9 @@ def open_model(name: str, *, backend: str | None = None, server: str | None = No
     if backend not in BACKENDS:
         raise MedStationError(f"unknown inference backend {backend!r}; choose local or remote")
     if backend == "local":
-        try:
-            dev = devices.select(device) if device else devices.current(settings.get("device", "auto"))
-        except RuntimeError as exc:
-            raise MedStationError(str(exc)) from exc
-        return bundles.load_named(name, dev, settings.get("model_dirs", []))
+        from medstation.services import models
+
+        return models.load(name, device or settings.get("device", "auto"), settings.get("model_dirs", []))
     if not conf["remote_enabled"]:
         raise MedStationError("remote inference is not enabled on this workstation: it sends pixel data to a "
                               "server, so the user or IT must turn it on first (medstation remote enable)",
@@ -200,46 +217,3 @@ def record_send(model, what: str, slices: int, method: str = "") -> None:
     audit.record("send", what or "pixel data", model=model.name, model_version=model.version,
                  detail=f"{slices} slice(s) of pixel data {purpose} to inference server {model.address.url()}")
 
-
-def record_served(model: LoadedModel, slices: int, workstation: str, user: str, method: str,
-                  seconds: float) -> None:
-    """On the server: one answered request, with the workstation and the user name it sent."""
-    what = f"{explainers.METHODS.get(method, method)} of" if method else "scored"
-    audit.record("infer", f"request from {workstation or 'unnamed workstation'}", model=model.name,
-                 model_version=model.version,
-                 detail=f"served workstation {workstation or '?'} user {user or '?'}: {what} {slices} slice(s) "
-                        f"on {model.device.label()} in {seconds * 1000:.0f} ms")
-
-
-# cohort runs ------------------------------------------------------------------------------------------------------
-def run_cohort(source, options, ctx: JobContext | None = None, on_result=None):
-    """``medstation batch infer`` and the GUI's cohort job: list the series of ``source`` (a folder, a DICOMDIR or
-    a saved PACS query, retrieved first), run them on Ray, and audit each finished series here, on the driver."""
-    from pathlib import Path
-
-    from medstation.inference import cohort
-
-    ctx = ctx or null_context()
-    source = Path(source)
-    if not source.exists():
-        raise MedStationError(f"{source}: no such file or folder")
-    roots = [source]
-    if cohort.is_saved_query(source):
-        roots = cohort.retrieve_query(cohort.read_saved_query(source), Path(options.out) / "retrieved",
-                                      ctx.sub(0.0, 0.2))
-        ctx = ctx.sub(0.2, 1.0)
-    tasks, skipped = cohort.list_series(roots)
-    if not tasks:
-        reasons = "; ".join(f"{p}: {r}" for p, r in skipped[:3])
-        raise MedStationError(f"no DICOM series in {source}" + (f" ({reasons})" if reasons else ""))
-
-    def record(result: dict) -> None:
-        if result["status"] == "scored":
-            model = result.get("model") or {}
-            audit.record("infer", result["series_uid"], model=model.get("model", options.model),
-                         model_version=model.get("version"),
-                         detail=f"cohort run on Ray ({result.get('node', '?')}): {result.get('files', '?')} file(s) "
-                                f"read, {result.get('slices')} slice(s) scored, {result.get('flagged')} flagged; "
-                                f"results in {result.get('folder')}")
-
-    return cohort.run_cohort(tasks, options, ctx, on_result, record)

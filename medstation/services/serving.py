@@ -9,7 +9,7 @@ interface), serves both over TLS when a certificate is configured (mutual TLS wh
 checks a per-workstation bearer token on every model endpoint (health and readiness stay open for probes). Every
 request is recorded in the server's audit log with the workstation and user name it sent.
 
-Needs the ``server`` extra (``pip install medstation[server]``); nothing else in MedStation imports this module.
+Needs the ``server`` extra (``pip install medstation[server]``); only ``medstation serve`` imports this module.
 """
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ from typing import Callable
 
 import numpy as np
 
+from medstation.core import audit
 from medstation.core.errors import MedStationError
+from medstation.inference import explain as explainers
 from medstation.inference import protocol
 
 log = logging.getLogger(__name__)
@@ -142,8 +144,7 @@ def build_model(loaded, config: ServeConfig):
     from kserve.errors import InvalidInput
     from kserve.protocol.infer_type import InferOutput, InferResponse
 
-    from medstation.inference import explain as explainers
-    from medstation.inference import predictor, preprocess, service
+    from medstation.inference import predictor, preprocess
 
     def score(pixels: np.ndarray) -> np.ndarray:
         tensor = preprocess.prepare(pixels, loaded.preprocess, loaded.input_shape)
@@ -199,7 +200,7 @@ def build_model(loaded, config: ServeConfig):
                 probs, shared = await self.batcher.submit(pixels)
                 outputs, extra = [self._output(protocol.PROBABILITIES, probs)], {}
             seconds = time.perf_counter() - started
-            service.record_served(loaded, len(pixels), headers.get(protocol.WORKSTATION, ""),
+            record_served(loaded, len(pixels), headers.get(protocol.WORKSTATION, ""),
                                   headers.get(protocol.USER, ""), method, seconds)
             return self._response(payload, outputs, {**self.identity(shared), **extra,
                                                      protocol.COMPUTE_US: int(seconds * 1e6)})
@@ -216,6 +217,17 @@ def build_model(loaded, config: ServeConfig):
                                  from_grpc=payload.from_grpc, use_binary_outputs=True)
 
     return BundleModel()
+
+
+def record_served(model, slices: int, workstation: str, user: str, method: str,
+                  seconds: float) -> None:
+    """On the server: one answered request, with the workstation and the user name it sent."""
+    what = f"{explainers.METHODS.get(method, method)} of" if method else "scored"
+    audit.record("infer", f"request from {workstation or 'unnamed workstation'}", model=model.name,
+                 model_version=model.version,
+                 detail=f"served workstation {workstation or '?'} user {user or '?'}: {what} {slices} slice(s) "
+                        f"on {model.device.label()} in {seconds * 1000:.0f} ms")
+
 
 
 def load_models(config: ServeConfig):

@@ -1,4 +1,5 @@
-"""Cohort runs on Ray: one model over every series of a folder, a DICOMDIR or a saved PACS query.
+"""Cohort runs on Ray (the service behind ``medstation batch infer``): one model over every series of a folder, a
+DICOMDIR or a saved PACS query.
 
 The driver lists the series (headers only), starts one Ray task per series, and is the only process that writes
 the audit log and the manifest. A task loads the model once per worker process, reads its series, checks that the
@@ -22,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from medstation.core import audit
 from medstation.core.errors import MedStationError
 from medstation.core.jobs import Cancelled, JobContext, null_context
 from medstation.core.pacs.query import SAVED_KIND as QUERY_KIND
@@ -97,9 +99,10 @@ def is_saved_query(path: Path) -> bool:
 
 def retrieve_query(query: dict, folder: Path, ctx: JobContext) -> list[Path]:
     """Retrieve every match of a saved query into ``folder`` (the PACS service audits each retrieve)."""
-    from medstation.core.pacs import nodes, service
+    from medstation.core.pacs import nodes
     from medstation.core.pacs.query import Match
     from medstation.core.settings import Settings
+    from medstation.services import pacs
 
     node = nodes.PacsNode.from_dict(query.get("node") or {}).validated()
     local = nodes.load_local(Settings())
@@ -110,7 +113,7 @@ def retrieve_query(query: dict, folder: Path, ctx: JobContext) -> list[Path]:
     method = str(query.get("method", "get"))
     folders: list[Path] = []
     for i, match in enumerate(matches):
-        report = service.retrieve(node, local, match, method, ctx.sub(i / len(matches), (i + 1) / len(matches)),
+        report = pacs.retrieve(node, local, match, method, ctx.sub(i / len(matches), (i + 1) / len(matches)),
                                   import_=False, root=folder)
         folders.extend(Path(f) for f in report.folders)
     return folders or [folder]
@@ -120,7 +123,8 @@ def retrieve_query(query: dict, folder: Path, ctx: JobContext) -> list[Path]:
 def analyse_task(task: dict, options: dict) -> dict:
     """Run on a Ray worker: score and explain one series into a private folder; never writes the audit log."""
     from medstation.core.imaging import loader
-    from medstation.inference import bundles, device, matching, service
+    from medstation.inference import bundles, device, matching
+    from medstation.services import imaging
 
     started = time.perf_counter()
     os.environ["MEDSTATION_THREADS"] = str(options.get("threads", 1))  # the CPUs Ray gave this task, no more
@@ -135,7 +139,7 @@ def analyse_task(task: dict, options: dict) -> dict:
         if fit.confidence <= 0:
             return {**result, "status": "refused", "reason": fit.reason}
         partial = Path(options["out"]) / ".partial" / f"{task['series_uid']}.{uuid.uuid4().hex[:8]}"
-        entry = service.analyse_series(model, volume, partial, options.get("explain", "gradcam"),
+        entry = imaging.analyse_series(model, volume, partial, options.get("explain", "gradcam"),
                                        options.get("top", 1), options.get("dicom", True), record=False)
         entry.update(series_uid=volume.series_uid, modality=volume.modality, shape=list(volume.shape),
                      model=model.identity(), device=model.device.label())
@@ -231,7 +235,7 @@ def _start_ray(options: CohortOptions) -> tuple[object, bool]:
     return ray, True
 
 
-def run_cohort(tasks: list[SeriesTask], options: CohortOptions, ctx: JobContext | None = None,
+def run_tasks(tasks: list[SeriesTask], options: CohortOptions, ctx: JobContext | None = None,
                on_result: Callable[[dict], None] | None = None,
                record: Callable[[dict], None] | None = None) -> CohortSummary:
     """Run ``tasks`` on Ray; ``record`` (the service's audit writer) is called once per finished series."""
@@ -296,3 +300,32 @@ def _count(summary: CohortSummary, result: dict) -> None:
         summary.refused.append(f"{uid}: {result.get('reason', '')}")
     elif status == "failed":
         summary.failed.append(f"{uid}: {result.get('reason', '')}")
+
+
+# the service: what batch infer and the GUI call -------------------------------------------------------------------
+def run_cohort(source, options, ctx: JobContext | None = None, on_result=None):
+    """``medstation batch infer`` and the GUI's cohort job: list the series of ``source`` (a folder, a DICOMDIR or
+    a saved PACS query, retrieved first), run them on Ray, and audit each finished series here, on the driver."""
+    ctx = ctx or null_context()
+    source = Path(source)
+    if not source.exists():
+        raise MedStationError(f"{source}: no such file or folder")
+    roots = [source]
+    if is_saved_query(source):
+        roots = retrieve_query(read_saved_query(source), Path(options.out) / "retrieved", ctx.sub(0.0, 0.2))
+        ctx = ctx.sub(0.2, 1.0)
+    tasks, skipped = list_series(roots)
+    if not tasks:
+        reasons = "; ".join(f"{p}: {r}" for p, r in skipped[:3])
+        raise MedStationError(f"no DICOM series in {source}" + (f" ({reasons})" if reasons else ""))
+
+    def record(result: dict) -> None:
+        if result["status"] == "scored":
+            model = result.get("model") or {}
+            audit.record("infer", result["series_uid"], model=model.get("model", options.model),
+                         model_version=model.get("version"),
+                         detail=f"cohort run on Ray ({result.get('node', '?')}): {result.get('files', '?')} file(s) "
+                                f"read, {result.get('slices')} slice(s) scored, {result.get('flagged')} flagged; "
+                                f"results in {result.get('folder')}")
+
+    return run_tasks(tasks, options, ctx, on_result, record)
