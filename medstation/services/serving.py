@@ -319,6 +319,11 @@ def serve(config: ServeConfig, ready: Callable[[list], None] | None = None) -> N
     if not config.tls and not protocol.is_loopback(config.host):
         raise MedStationError(f"serving on {config.host} needs TLS (--tls-cert and --tls-key); plain connections "
                               "are allowed only on loopback", kept="the server was not started")
+    import importlib.util
+
+    if importlib.util.find_spec("kserve") is None:
+        raise MedStationError("medstation serve needs the server extra (pip install medstation[server])",
+                              kept="the server was not started")
     loaded = load_models(config)
     from kserve import ModelServer
     from kserve.model_server import FASTAPI_APP_IMPORT_STRING, app
