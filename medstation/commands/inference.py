@@ -33,11 +33,11 @@ def _infer(args: argparse.Namespace) -> int:
     from medstation.commands._util import PrintProgress, print_json
     from medstation.core.errors import MedStationError
     from medstation.core.jobs import JobContext
-    from medstation.inference import matching, series
+    from medstation.inference import matching
     from medstation.services import imaging
 
     model = imaging.open_model(args.model, backend=args.backend, server=args.server, device=args.device)
-    volumes = series.load_volumes(args.path, JobContext(PrintProgress("reading")))
+    volumes = imaging.open_files(args.path, JobContext(PrintProgress("reading")))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report = {"model": {**model.identity(), "task": model.bundle.task, "labels": model.labels},

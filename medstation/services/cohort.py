@@ -133,7 +133,7 @@ def analyse_task(task: dict, options: dict) -> dict:
     try:
         model = bundles.load_named(options["model"], device.current(options.get("device", "auto")),
                                    options.get("model_dirs", []))
-        volumes = loader.load_files(task["files"], record=False)
+        volumes = loader.load_files(task["files"])  # no audit here: the driver records each series
         volume = max(volumes, key=lambda v: v.shape[0])
         fit = matching.match(model.bundle, volume)
         if fit.confidence <= 0:
