@@ -87,11 +87,11 @@ class RemoteModel:
     name = property(lambda self: self.bundle.name)
     version = property(lambda self: self.bundle.version)
     labels = property(lambda self: self.bundle.labels or ["class 0", "class 1"])
-    threshold = property(lambda self: float(self.bundle.ms.get("threshold", 0.5)))
+    threshold = property(lambda self: float(self.bundle.config.get("threshold", 0.5)))
 
     @property
     def positive_index(self) -> int:
-        wanted = self.bundle.ms.get("positive_label")
+        wanted = self.bundle.config.get("positive_label")
         return self.labels.index(wanted) if wanted in self.labels else len(self.labels) - 1
 
     def identity(self) -> dict[str, str]:

@@ -57,9 +57,9 @@ def use_remote(server, scheme="grpcs", token=TOKEN, enabled=True):
 
 
 def read(folder):
-    from medstation.inference import series
+    from medstation.services import imaging
 
-    return series.load_volumes([folder])[0]
+    return imaging.open_files([folder])[0]
 
 
 @pytest.mark.parametrize("scheme", ["grpcs", "https"])
