@@ -166,9 +166,9 @@ def export_result(volume, why: explainers.Explanation, rgb, folder):
     """Write the explained slice as a Secondary Capture of ``rgb`` and a Comprehensive SR into ``folder``; audited."""
     from pathlib import Path
 
-    from medstation.inference import export
+    from medstation.core.imaging import result_export
 
-    files = export.export_prediction(volume, why, rgb, Path(folder))
+    files = result_export.export_prediction(volume, why, rgb, Path(folder))
     audit.record("export", series_name(volume), model=why.model, model_version=why.version,
                  detail=f"{why.method_title} of slice {why.index + 1} for '{why.label}' (p={why.probability:.3f}) "
                         f"as DICOM: {files.secondary_capture.name}, {files.structured_report.name} in {folder}")
@@ -187,7 +187,7 @@ def analyse_series(model, volume, folder, method: str = "gradcam", top: int = 3,
     the caller."""
     from pathlib import Path
 
-    from medstation.inference import export, overlay
+    from medstation.core.imaging import overlay, result_export
 
     # a cohort worker sees each series once: its scores would only fill the result cache
     result = score_series(model, volume, ctx, batch_size) if record else _scores(model, volume, ctx, batch_size, False)
@@ -207,8 +207,8 @@ def analyse_series(model, volume, folder, method: str = "gradcam", top: int = 3,
         overlay.save_png(rgb, png)
         item = {**why.summary(), "png": str(png)}
         if dicom:
-            files = export_result(volume, why, rgb, folder) if record else export.export_prediction(volume, why, rgb,
-                                                                                                   folder)
+            files = export_result(volume, why, rgb, folder) if record else \
+                result_export.export_prediction(volume, why, rgb, folder)
             item.update(secondary_capture=str(files.secondary_capture), structured_report=str(files.structured_report))
         entry["explanations"].append(item)
     return entry
