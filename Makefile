@@ -4,6 +4,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+EXTRAS := $(VENV)/.installed-extras
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test test-fast bench data models lint clean-venv system package package-smoke fuzz
@@ -13,6 +14,12 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install -q --no-deps -r requirements.lock
 	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+# the server and cluster extras (medstation serve, remote inference, Ray cohort runs): their own pinned sets, installed
+# with --no-deps on top of requirements.lock, which they leave as it is; only `make test` needs them
+$(EXTRAS): $(STAMP) requirements-server.lock requirements-cluster.lock
+	$(BIN)/python -m pip install -q --no-deps -r requirements-server.lock -r requirements-cluster.lock
+	@touch $(EXTRAS)
 
 run: $(STAMP)
 	$(BIN)/medstation gui
@@ -26,7 +33,7 @@ data: $(STAMP)
 	$(BIN)/python scripts/fetch_data.py
 	$(BIN)/python scripts/genomics_packs.py
 
-test: $(STAMP) system data
+test: $(STAMP) $(EXTRAS) system data
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
 test-fast: $(STAMP)

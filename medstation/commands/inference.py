@@ -20,6 +20,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     infer.add_argument("--top", type=int, default=3, help="explain this many highest-scoring slices (default 3)")
     infer.add_argument("--dicom", action="store_true", help="also write DICOM SC + SR for each explained slice")
     infer.add_argument("--batch-size", type=int, default=None)
+    infer.add_argument("--backend", choices=("local", "remote"), default=None,
+                       help="run the model here or on an inference server (default: the setting, local)")
+    infer.add_argument("--server", default=None, help="inference server URL for --backend remote, e.g. "
+                       "grpcs://ct-ai.hospital:8001 (default: the setting)")
     infer.set_defaults(func=_infer)
 
 
@@ -29,17 +33,15 @@ def _infer(args: argparse.Namespace) -> int:
     from medstation.commands._util import PrintProgress, print_json
     from medstation.core.errors import MedStationError
     from medstation.core.jobs import JobContext
-    from medstation.core.settings import Settings
     from medstation.inference import matching
-    from medstation.services import imaging, models
+    from medstation.services import imaging
 
-    model = models.load(args.model, args.device or Settings().get("device", "auto"))
-    dev = model.device
+    model = imaging.open_model(args.model, backend=args.backend, server=args.server, device=args.device)
     volumes = imaging.open_files(args.path, JobContext(PrintProgress("reading")))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report = {"model": {**model.identity(), "task": model.bundle.task, "labels": model.labels},
-              "notice": imaging.notice(model), "device": dev.label(), "series": []}
+              "notice": imaging.notice(model), "device": model.device.label(), "series": []}
     ran = 0
     for number, volume in enumerate(volumes, start=1):
         fit = matching.match(model.bundle, volume)
@@ -62,28 +64,10 @@ def _infer(args: argparse.Namespace) -> int:
 def _run_series(args, model, volume, folder) -> dict:
     from medstation.commands._util import PrintProgress
     from medstation.core.jobs import JobContext
-    from medstation.core.imaging import overlay
     from medstation.services import imaging
 
-    result = imaging.score_series(model, volume, JobContext(PrintProgress("inference")), args.batch_size)
-    entry = {"threshold": result.threshold, "positive_label": result.positive_label,
-             "slices": [s.as_dict() for s in result.scores], "flagged": [s.index for s in result.flagged()],
-             "explanations": []}
-    if args.explain == "none":
-        return entry
-    folder.mkdir(parents=True, exist_ok=True)
-    center, width = overlay.default_window(volume)
-    for score in result.top(args.top):
-        why = imaging.explain_slice(model, volume, score.index, args.explain)
-        rgb = overlay.blend(volume.pixels[score.index], why.heatmap, center, width)
-        png = folder / f"slice{score.index + 1:04d}_{args.explain}.png"
-        overlay.save_png(rgb, png)
-        item = {**why.summary(), "png": str(png)}
-        if args.dicom:
-            files = imaging.export_result(volume, why, rgb, folder)
-            item.update(secondary_capture=str(files.secondary_capture), structured_report=str(files.structured_report))
-        entry["explanations"].append(item)
-    return entry
+    return imaging.analyse_series(model, volume, folder, args.explain, args.top, args.dicom,
+                                  JobContext(PrintProgress("inference")), args.batch_size)
 
 
 def _print_summary(report: dict, out) -> None:

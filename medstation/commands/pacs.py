@@ -68,6 +68,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     find.add_argument("--limit", type=int)
     find.add_argument("--web", action="store_true", help="use QIDO-RS even when the node has DIMSE")
     find.add_argument("--json", action="store_true")
+    find.add_argument("--save", metavar="FILE", help="also save the node and the matches as a query file that "
+                      "`medstation batch infer FILE` runs over")
     find.set_defaults(func=_find)
 
     get = actions.add_parser("get", help="C-GET a patient, study or series (WADO-RS with --web)")
@@ -154,6 +156,11 @@ def _find(args: argparse.Namespace) -> int:
     query = Query(args.level, args.patient_name, args.patient_id, args.date_from, args.date_to, args.modality,
                   args.accession, study_uid=args.study, series_uid=args.series)
     matches = pacs.search(node, local, query, _context("find"), web=args.web, limit=args.limit)
+    if args.save:
+        from medstation.core.pacs.query import save_query
+
+        count = save_query(args.save, node, matches, method="wado" if args.web else "get")
+        print(f"saved {count} {args.level}(s) on {node.label()} to {args.save}", file=sys.stderr)
     if args.json:
         print_json([m.values for m in matches])
         return 0

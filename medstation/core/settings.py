@@ -27,6 +27,10 @@ DEFAULTS: dict[str, Any] = {
     "window": {},  # geometry/state (base64), current pane
     "model_dirs": [],  # extra folders holding model bundles
     "panes": {},  # per-pane preferences, keyed by pane
+    # where models run: "local" (this workstation) or "remote" (an Open Inference Protocol server); remote sends
+    # pixel data off the workstation, so it stays off until the user or IT enables it
+    "inference": {"backend": "local", "server": "", "remote_enabled": False, "token": "", "ca_file": "",
+                  "cert_file": "", "key_file": "", "workstation": ""},
 }
 
 

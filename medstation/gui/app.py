@@ -23,17 +23,29 @@ def _setup_logging() -> None:
 
 
 def detect_device(window) -> None:
-    """Find the inference device in the background (importing torch takes a moment) and show it."""
-    from medstation.inference import device
+    """Find where inference runs in the background (importing torch, or asking the server, takes a moment)."""
+    from medstation.inference import protocol
+    from medstation.services import imaging as service
 
-    preference = window.ctx.settings.get("device", "auto")
+    settings = window.ctx.settings
+    conf = service.inference_settings(settings)
+    remote = conf["backend"] == "remote" and conf["remote_enabled"]
+    window.sync_remote_action()
 
     def failed(text: str) -> None:
-        window.ctx.device.label = "Device: CPU (torch unavailable)"
+        if remote:
+            try:
+                where = protocol.parse_address(conf["server"]).label
+            except Exception:  # an unusable address: the error sentence says why
+                where = conf["server"] or "not configured"
+            window.ctx.device.label = f"Server: {where} (not reachable)"
+        else:
+            window.ctx.device.label = "Device: CPU (torch unavailable)"
         window.ctx.device.changed.emit(window.ctx.device.label)
         window.show_error(text)
 
-    window.ctx.jobs.submit("Detecting inference device", lambda ctx: device.select(preference),
+    title = "Connecting to the inference server" if remote else "Detecting inference device"
+    window.ctx.jobs.submit(title, lambda ctx: service.where_inference_runs(settings),
                            on_result=window.ctx.device.set, on_error=failed)
 
 

@@ -202,12 +202,33 @@ class MainWindow(QMainWindow):
         self._action(tools, "&Models...", self.show_models, "Ctrl+M", "Model cards of every installed model")
         self._action(tools, "&Audit Log...", self.show_audit, "Ctrl+Shift+A", "Who opened, viewed or exported what")
         self._action(tools, "&PACS Nodes...", self.show_pacs_nodes, tip="Configure PACS nodes and verify them")
+        self.remote_action = self._action(tools, "Run Models on the &Inference Server", self.set_remote_inference,
+                                          tip="Send pixel data to the department inference server (when enabled)")
+        self.remote_action.setCheckable(True)
+        self.sync_remote_action()
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&User Guide", lambda: self.show_guide(self.current_pane_key()), "F1",
                      "What each pane does, how to open data, what model results mean")
         self._action(help_menu, "&Keyboard Shortcuts", self.show_shortcuts, "Ctrl+F1")
         self._action(help_menu, "&About MedStation", self.show_about)
+
+    def sync_remote_action(self) -> None:
+        from medstation.services import imaging as service
+
+        conf = service.inference_settings(self.ctx.settings)
+        self.remote_action.setEnabled(bool(conf["remote_enabled"]))
+        self.remote_action.setChecked(conf["remote_enabled"] and conf["backend"] == "remote")
+
+    def set_remote_inference(self, on: bool) -> None:
+        """Switch between the inference server and this workstation, then show where inference runs."""
+        from medstation.gui.app import detect_device
+        from medstation.services import imaging as service
+
+        conf = service.inference_settings(self.ctx.settings)
+        self.ctx.settings.set("inference", {**conf, "backend": "remote" if on and conf["remote_enabled"] else "local"})
+        self.sync_remote_action()
+        detect_device(self)
 
     def _refresh_recent_menu(self) -> None:
         self.recent_menu.clear()

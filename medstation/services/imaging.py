@@ -1,6 +1,12 @@
 """The Imaging area's service: what the viewer and ``medstation image``/``infer`` call to import DICOM into the
 study index, open a series or loose files, score a series, explain a slice and export the explained slice as DICOM,
-and what the viewer reports as viewed - each step audited here."""
+and what the viewer reports as viewed - each step audited here.
+
+The model is either a bundle loaded here (``bundles.LoadedModel``, the default ``local`` backend) or a
+``remote.RemoteModel`` whose forward passes run on an Open Inference Protocol server; ``open_model`` picks by the
+``inference`` setting. Results have the same shape either way. Remote requests are audited as sends (pixel data
+leaves the workstation).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -123,13 +129,27 @@ def series_name(volume) -> str:
     return volume.series_uid or (volume.files[0] if volume.files else "unsaved series")
 
 
+def is_remote(model) -> bool:
+    return getattr(model.device, "kind", "") == "remote"
+
+
+def _scores(model, volume, ctx: JobContext | None, batch_size: int | None, cache: bool = True) -> SeriesScores:
+    ctx = ctx or null_context()
+    if is_remote(model):
+        scores = list(model.iter_scores(volume, ctx=ctx, batch_size=batch_size, what=series_name(volume)))
+    elif cache:
+        scores = SlicePredictor(model, batch_size=batch_size).predict(volume, ctx=ctx)
+    else:
+        scores = SlicePredictor(model, batch_size=batch_size, cache=None).predict(volume, ctx=ctx)
+    return SeriesScores(model.identity(), model.device.label(), volume.series_uid, scores, model.threshold,
+                        model.labels[model.positive_index])
+
+
 def score_series(model: LoadedModel, volume, ctx: JobContext | None = None,
                  batch_size: int | None = None) -> SeriesScores:
     """Score every slice of ``volume`` (cached, batched, cancellable) and record the inference in the audit log."""
-    ctx = ctx or null_context()
-    scores = SlicePredictor(model, batch_size=batch_size).predict(volume, ctx=ctx)
-    result = SeriesScores(model.identity(), model.device.label(), volume.series_uid, scores, model.threshold,
-                          model.labels[model.positive_index])
+    result = _scores(model, volume, ctx, batch_size)
+    scores = result.scores
     best = result.best
     audit.record("infer", series_name(volume), model=model.name, model_version=model.version,
                  detail=f"{len(scores)} slice(s) scored on {model.device.label()}; "
@@ -137,10 +157,16 @@ def score_series(model: LoadedModel, volume, ctx: JobContext | None = None,
     return result
 
 
+def _explain(model, volume, z: int, method: str, class_index: int | None) -> explainers.Explanation:
+    if is_remote(model):
+        return model.explain(volume, z, method, class_index, what=series_name(volume))
+    return explainers.explain_slice(model, volume, z, method, class_index)
+
+
 def explain_slice(model: LoadedModel, volume, z: int, method: str = "gradcam",
                   class_index: int | None = None) -> explainers.Explanation:
     """Heat map for slice ``z``; audited as an inference (the model ran on the slice to explain it)."""
-    result = explainers.explain_slice(model, volume, z, method, class_index)
+    result = _explain(model, volume, z, method, class_index)
     audit.record("infer", series_name(volume), model=model.name, model_version=model.version,
                  detail=f"{result.method_title} of slice {z + 1} for '{result.label}' "
                         f"(p={result.probability:.3f}, layer {result.target_layer})")
@@ -178,4 +204,109 @@ def patient_tree(how: str) -> list[dict]:
         f"patient list (names, IDs, birth dates) of {len(tree)} patient(s), "
         f"{sum(len(p['studies']) for p in tree)} study(ies) {how}"))
     return tree
+
+
+def analyse_series(model, volume, folder, method: str = "gradcam", top: int = 3, dicom: bool = False,
+                   ctx: JobContext | None = None, batch_size: int | None = None, record: bool = True) -> dict:
+    """Score ``volume``, explain its ``top`` slices into ``folder`` (PNG overlays, and DICOM SC + SR with
+    ``dicom``): the per-series entry of predictions.json. ``record=False`` (cohort workers) leaves the audit to
+    the caller."""
+    from pathlib import Path
+
+    from medstation.core.imaging import overlay, result_export
+
+    # a cohort worker sees each series once: its scores would only fill the result cache
+    result = score_series(model, volume, ctx, batch_size) if record else _scores(model, volume, ctx, batch_size, False)
+    entry = {"threshold": result.threshold, "positive_label": result.positive_label,
+             "slices": [s.as_dict() for s in result.scores], "flagged": [s.index for s in result.flagged()],
+             "explanations": []}
+    if method == "none":
+        return entry
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    center, width = overlay.default_window(volume)
+    for score in result.top(top):
+        why = explain_slice(model, volume, score.index, method) if record else \
+            _explain(model, volume, score.index, method, None)
+        rgb = overlay.blend(volume.pixels[score.index], why.heatmap, center, width)
+        png = folder / f"slice{score.index + 1:04d}_{method}.png"
+        overlay.save_png(rgb, png)
+        item = {**why.summary(), "png": str(png)}
+        if dicom:
+            files = export_result(volume, why, rgb, folder) if record else \
+                result_export.export_prediction(volume, why, rgb, folder)
+            item.update(secondary_capture=str(files.secondary_capture), structured_report=str(files.structured_report))
+        entry["explanations"].append(item)
+    return entry
+
+
+# backends -------------------------------------------------------------------------------------------------------
+BACKENDS = ("local", "remote")
+
+
+def inference_settings(settings=None) -> dict:
+    from medstation.core.settings import DEFAULTS, Settings
+
+    settings = settings or Settings()
+    return {**DEFAULTS["inference"], **(settings.get("inference") or {})}
+
+
+def open_model(name: str, *, backend: str | None = None, server: str | None = None, device: str | None = None,
+               settings=None):
+    """The model ``name`` on the chosen backend (the setting's by default), ready to score; MedStationError if not.
+
+    ``remote`` is refused unless enabled in the settings; the server must then serve this workstation's bundle
+    version and weights (checked before any pixel data is sent).
+    """
+    from medstation.core.settings import Settings
+    from medstation.inference import registry
+
+    settings = settings or Settings()
+    conf = inference_settings(settings)
+    backend = backend or conf["backend"]
+    if backend not in BACKENDS:
+        raise MedStationError(f"unknown inference backend {backend!r}; choose local or remote")
+    if backend == "local":
+        from medstation.services import models
+
+        return models.load(name, device or settings.get("device", "auto"), settings.get("model_dirs", []))
+    if not conf["remote_enabled"]:
+        raise MedStationError("remote inference is not enabled on this workstation: it sends pixel data to a "
+                              "server, so the user or IT must turn it on first (medstation remote enable)",
+                              kept="no pixel data was sent")
+    from medstation.inference.remote import RemoteModel, RemoteSettings
+
+    try:
+        bundle = registry.find(name, settings.get("model_dirs", []))
+    except registry.BundleError as exc:
+        raise MedStationError(f"{exc} (remote inference needs the bundle's metadata on this workstation)") from exc
+    remote = RemoteSettings(server or conf["server"], conf["token"], conf["ca_file"], conf["cert_file"],
+                            conf["key_file"], conf["workstation"])
+    model = RemoteModel(bundle, remote)
+    model.on_send = lambda what, slices, method: record_send(model, what, slices, method)
+    return model.connect()
+
+
+def where_inference_runs(settings=None):
+    """The device (or server) the next inference will use, for the status bar; probes the server if remote."""
+    from medstation.core.settings import Settings
+    from medstation.inference import device as devices
+    from medstation.inference import registry
+
+    settings = settings or Settings()
+    conf = inference_settings(settings)
+    if conf["backend"] != "remote" or not conf["remote_enabled"]:
+        return devices.select(settings.get("device", "auto"))
+    found, _errors = registry.discover(settings.get("model_dirs", []))
+    imaging = [b.name for b in found if b.pane == "imaging"]
+    if not imaging:
+        raise MedStationError("no imaging model is installed to run on the inference server")
+    return open_model(imaging[0], settings=settings).device
+
+
+def record_send(model, what: str, slices: int, method: str = "") -> None:
+    """One request batch of pixel data leaving the workstation for an inference server."""
+    purpose = f"for {explainers.METHODS.get(method, method)}" if method else "to score"
+    audit.record("send", what or "pixel data", model=model.name, model_version=model.version,
+                 detail=f"{slices} slice(s) of pixel data {purpose} to inference server {model.address.url()}")
 

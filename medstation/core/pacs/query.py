@@ -172,3 +172,25 @@ def retrieve_identifier(match: Match):
     if match.level == "image":
         ds.SOPInstanceUID = match.get("SOPInstanceUID")
     return ds
+
+
+SAVED_KIND = "medstation-pacs-query"
+_SAVED_KEYS = ("PatientID", "StudyInstanceUID", "SeriesInstanceUID")
+
+
+def save_query(path, node, matches: list[Match], method: str = "get") -> int:
+    """Write the node and the matches' UIDs as a saved query (what ``medstation batch infer FILE`` retrieves and
+    runs over); returns how many matches it holds. Only identifiers are kept, no names."""
+    from pathlib import Path
+
+    from medstation.core import atomic
+
+    path = Path(path)
+    items, seen = [], set()
+    for m in matches:
+        if m.uid and (m.level, m.uid) not in seen:  # a PACS may answer once per instance
+            seen.add((m.level, m.uid))
+            items.append({"level": m.level, **{k: m.get(k) for k in _SAVED_KEYS if m.get(k)}})
+    atomic.write_json(path, {"kind": SAVED_KIND, "version": 1, "node": node.to_dict(), "method": method,
+                             "matches": items})
+    return len(items)

@@ -95,6 +95,13 @@ class PacsQueryDialog(QDialog):
         self.send_folder_button = QPushButton("Send folder...")
         self.send_folder_button.setToolTip("Send every DICOM file in a folder (a series or a study)")
         self.send_folder_button.clicked.connect(self._choose_folder_and_send)
+        self.cohort_model = QComboBox()
+        self.cohort_model.setToolTip("Imaging model for a cohort run over the selected studies")
+        self.cohort_button = QPushButton("Run model on selected...")
+        self.cohort_button.setToolTip("Retrieve the selected studies and score every series on Ray; progress is in "
+                                      "the job strip, results in a folder you choose")
+        self.cohort_button.clicked.connect(self.run_cohort_on_selected)
+        self.cohort_job = None
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
@@ -123,6 +130,8 @@ class PacsQueryDialog(QDialog):
         actions.addWidget(QLabel("Retrieve with"))
         actions.addWidget(self.method)
         actions.addWidget(self.retrieve_button)
+        actions.addWidget(self.cohort_model)
+        actions.addWidget(self.cohort_button)
         actions.addStretch(1)
         actions.addWidget(self.send_button)
         actions.addWidget(self.send_folder_button)
@@ -146,6 +155,12 @@ class PacsQueryDialog(QDialog):
             self.node_box.setItemData(self.node_box.count() - 1, node.label(), Qt.ToolTipRole)
         if not self.node_box.count():
             self._say("No PACS node is configured: add one in Tools > PACS Nodes.", ok=False)
+        from medstation.inference import registry
+
+        self.cohort_model.clear()
+        for bundle in registry.discover(self.ctx.settings.get("model_dirs", []))[0]:
+            if bundle.pane == "imaging":
+                self.cohort_model.addItem(bundle.name, bundle.name)
 
     def node(self):
         name = self.node_box.currentData()
@@ -241,6 +256,35 @@ class PacsQueryDialog(QDialog):
         self._run(f"Retrieve from {node.name}", pacs.retrieve_many, node, local, chosen, method,
                   on_result=self._retrieved, kept="instances already received are kept")
 
+    # cohort run ---------------------------------------------------------------------------------------------
+    def run_cohort_on_selected(self) -> None:
+        """Save the selection as a PACS query and run the chosen model over it on Ray, as a background job."""
+        try:
+            node, _local = self.node()
+        except MedStationError as exc:
+            self._say(exc.sentence(), ok=False)
+            return
+        chosen, model = self.selected(), self.cohort_model.currentData()
+        if not chosen or not model:
+            self._say("Select one or more studies (and install an imaging model) to run a model on.", ok=False)
+            return
+        folder = ask.open_folder(self, "Folder for the cohort results")
+        if not folder:
+            return
+        from medstation.services.cohort import CohortOptions
+
+        options = CohortOptions(model, Path(folder), model_dirs=list(self.ctx.settings.get("model_dirs", [])))
+        title = f"Cohort run of {model} on {len(chosen)} {chosen[0].level}(s) from {node.name}"
+        self._say(f"{title}: progress is shown in the job strip.")
+        self.cohort_job = self.ctx.jobs.submit(title, _cohort_work, node, chosen, options,
+                                               on_result=self._cohort_done, on_error=self._failed,
+                                               kept="the series finished before that are kept and listed in "
+                                                    "manifest.jsonl")
+
+    def _cohort_done(self, summary) -> None:
+        self._say(" ".join(summary.lines()[:1]) + ".", ok=not summary.failed)
+        self.ctx.notify(f"Cohort run finished: {summary.scored} series scored, {summary.flagged} flagged")
+
     def _retrieved(self, reports) -> None:
         folders = [folder for report in reports for folder in report.folders]
         count = sum(len(r.files) for r in reports)
@@ -282,3 +326,13 @@ class PacsQueryDialog(QDialog):
 
 
 __all__ = ["PacsQueryDialog", "QueryForm"]
+
+
+def _cohort_work(node, matches, options, ctx):
+    from medstation.core.pacs.query import save_query
+    from medstation.services import cohort
+
+    options.out.mkdir(parents=True, exist_ok=True)
+    query = options.out / "pacs-query.json"
+    save_query(query, node, matches)
+    return cohort.run_cohort(query, options, ctx)

@@ -21,10 +21,9 @@ from medstation.inference.explain import METHODS
 
 
 def _score_work(name: str, preference: str, volume, ctx):
-    from medstation.inference import bundles, device, registry
     from medstation.services import imaging
 
-    model = bundles.load(registry.find(name), device.current(preference))
+    model = imaging.open_model(name, device=preference)  # local, or the inference server when so set
     return model, imaging.score_series(model, volume, ctx)
 
 
