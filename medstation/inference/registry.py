@@ -114,6 +114,43 @@ class Bundle:
         return self.ms.get("sha256") or self.metadata.get("sha256")
 
     @property
+    def config_path(self) -> Path | None:
+        """The published inference config (configs/inference.json or .yaml), when the bundle has one."""
+        for name in ("inference.json", "inference.yaml", "inference.yml"):
+            if (self.root / "configs" / name).exists():
+                return self.root / "configs" / name
+        return None
+
+    @property
+    def published(self) -> bool:
+        """A bundle as MONAI publishes it: run from its own config, not MedStation's metadata section."""
+        return self.config_path is not None and not self.ms.get("network") and not self.ms.get("format")
+
+    @property
+    def output_spec(self) -> dict[str, Any]:
+        outputs = self.metadata.get("network_data_format", {}).get("outputs", {})
+        return next(iter(outputs.values()), {})
+
+    @property
+    def input_key(self) -> str:
+        return next(iter(self.metadata.get("network_data_format", {}).get("inputs", {})), "image")
+
+    @property
+    def output_key(self) -> str:
+        return next(iter(self.metadata.get("network_data_format", {}).get("outputs", {})), "pred")
+
+    @property
+    def kind(self) -> str:
+        """"segmentation" or "classification", from what the metadata says the output is."""
+        declared = str(self.ms.get("kind") or self.output_spec.get("format") or "").lower()
+        return "segmentation" if declared == "segmentation" or self.output_spec.get("type") == "image" and \
+            len(self.output_spec.get("spatial_shape") or []) >= 2 else "classification"
+
+    @property
+    def monai_version(self) -> str:
+        return str(self.metadata.get("monai_version", ""))
+
+    @property
     def card_path(self) -> Path:
         return self.root / "docs" / "README.md"
 
@@ -140,7 +177,7 @@ class Bundle:
         return actual
 
     def summary(self) -> dict[str, Any]:
-        return {"name": self.name, "version": self.version, "task": self.task, "pane": self.pane,
+        return {"name": self.name, "version": self.version, "task": self.task, "kind": self.kind, "pane": self.pane,
                 "modalities": self.modalities, "labels": self.labels, "path": str(self.root),
                 "sha256": self.expected_sha256, "problems": list(self.problems)}
 

@@ -1,0 +1,43 @@
+"""The segmentation service: run a segmentation bundle on a series, explain a label, export and import results.
+
+What the viewer and ``medstation infer`` both call for segmentation work; each inference is recorded in the audit
+log here (core and inference functions only return what happened).
+"""
+from __future__ import annotations
+
+from medstation.core import audit
+from medstation.core.errors import MedStationError
+from medstation.core.imaging.model import Volume
+from medstation.core.jobs import JobContext
+from medstation.inference.bundles import LoadedModel
+from medstation.inference.segmentation import Segmentation
+
+
+def series_name(volume: Volume) -> str:
+    return volume.series_uid or (volume.files[0] if volume.files else "unsaved series")
+
+
+def label_names(model: LoadedModel) -> dict[int, str]:
+    """Label value -> name from the bundle's output channel definitions (channel 0 is the background)."""
+    return {value: name for value, name in enumerate(model.labels) if value > 0}
+
+
+def segment(model: LoadedModel, volume: Volume, ctx: JobContext | None = None) -> Segmentation:
+    """The bundle's segmentation of ``volume`` in the series' geometry, with per-label probabilities."""
+    from medstation.inference import segmentation
+
+    if model.built is None or model.kind != "segmentation":
+        raise MedStationError(f"model {model.name} is not a segmentation bundle", kept="nothing was run")
+    if volume.is_color or volume.pixels.ndim != 3:
+        raise MedStationError(f"model {model.name} needs a greyscale series", kept="nothing was run")
+    with model.lock:
+        pred, probs = segmentation.run(model.built, volume, model.bundle.input_key, model.bundle.output_key,
+                                       model.device.torch_device, ctx, model.name)
+    names = label_names(model)
+    result = Segmentation(segmentation.label_map(pred), names, volume.spacing,
+                          segmentation.probability_maps(probs, list(names)), model=model.identity(),
+                          device=model.device.label(), series_uid=volume.series_uid, notes=model.notes)
+    stats = ", ".join(f"{s.name} {s.volume_ml:.1f} mL" for s in result.stats())
+    audit.record("infer", series_name(volume), model=model.name, model_version=model.version,
+                 detail=f"segmentation on {model.device.label()}: {stats or 'no labels'}")
+    return result
