@@ -26,6 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     mlist = models_sub.add_parser("list", help="installed model bundles")
     mlist.add_argument("--json", action="store_true")
     mlist.set_defaults(func=_models_list)
+    mtrust = models_sub.add_parser("trust", help="trust a bundle published without a sha256 (records its weights)")
+    mtrust.add_argument("name", help="bundle name, folder name or path")
+    mtrust.set_defaults(func=_models_trust)
     mverify = models_sub.add_parser("verify", help="check each bundle's weights against its sha256")
     mverify.add_argument("name", nargs="*", help="bundle names (default: all)")
     mverify.set_defaults(func=_models_verify)
@@ -80,19 +83,38 @@ def _models_list(args: argparse.Namespace) -> int:
     from medstation.commands._util import print_json
     from medstation.inference import registry
 
+    from medstation.inference import trust
+
     bundles, errors = registry.discover()
     if args.json:
-        print_json({"models": [b.summary() for b in bundles], "errors": errors})
+        print_json({"models": [{**b.summary(), "trusted": trust.is_trusted(b)} for b in bundles], "errors": errors})
         return 0
     if not bundles:
         print("no model bundles installed")
     for b in bundles:
         labels = ", ".join(b.labels[:6]) + (" ..." if len(b.labels) > 6 else "")
-        print(f"{b.name:<28} {b.version:<8} {b.pane:<10} {'/'.join(b.modalities) or '-':<6} {labels}")
+        trusted = "trusted" if trust.is_trusted(b) else "NOT trusted"
+        print(f"{b.name:<28} {b.version:<8} {b.kind:<14} {'/'.join(b.modalities) or '-':<6} {trusted:<11} {labels}")
         for problem in b.problems:
             print(f"    warning: {problem}")
     for error in errors:
         print(f"error: {error}")
+    return 0
+
+
+def _models_trust(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from medstation.core.errors import MedStationError
+    from medstation.inference import registry, trust
+
+    try:
+        path = Path(args.name)
+        bundle = registry.load_bundle(path) if (path / "configs").is_dir() else registry.find(args.name)
+        digest = trust.trust(bundle)
+    except registry.BundleError as exc:
+        raise MedStationError(str(exc), kept="the trust list is unchanged") from None
+    print(f"trusted {bundle.name} {bundle.version} ({bundle.root}); weights sha256 {digest}")
     return 0
 
 

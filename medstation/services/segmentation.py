@@ -41,3 +41,28 @@ def segment(model: LoadedModel, volume: Volume, ctx: JobContext | None = None) -
     audit.record("infer", series_name(volume), model=model.name, model_version=model.version,
                  detail=f"segmentation on {model.device.label()}: {stats or 'no labels'}")
     return result
+
+
+def export_seg(seg: Segmentation, volume: Volume, folder, fractional: bool = False):
+    """Write ``seg`` as a DICOM SEG referencing the series' instances; the file's path."""
+    from pathlib import Path
+
+    from medstation.inference import seg_dicom
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / ("segmentation_fractional.dcm" if fractional else "segmentation.dcm")
+    codes = {}
+    if seg.model:
+        from medstation.inference import registry
+
+        try:
+            codes = registry.find(seg.model.get("model", "")).output_spec.get("label_codes") or {}
+        except registry.BundleError:
+            codes = {}
+    seg_dicom.write_seg(seg, volume, path, codes, fractional)
+    audit.record("export", series_name(volume), model=seg.model.get("model", ""),
+                 model_version=seg.model.get("version", ""),
+                 detail=f"DICOM SEG ({'FRACTIONAL' if fractional else 'BINARY'}, {len(seg.names)} segment(s)) "
+                        f"-> {path}")
+    return path
