@@ -69,6 +69,7 @@ class Evaluator:
         return self._eval(tree.body)
 
     def _refuse(self, what: str) -> ExpressionError:
+        what = re.sub(r"__ref(\d+)__", lambda m: "@" + self._refs[int(m.group(1))], what)
         return ExpressionError(f"{self._where}: expression {self._text!r} uses {what}; MedStation evaluates only "
                                "literals, arithmetic, comparisons, conditional expressions and @references")
 
@@ -192,7 +193,7 @@ class Evaluator:
                 return _PURE_CALLS[name](*args)
             except (TypeError, ValueError, OverflowError) as exc:
                 raise ExpressionError(f"{self._where}: expression {self._text!r} failed ({exc})") from None
-        raise self._refuse(f"a call of {name or _describe(func)}")
+        raise self._refuse(f"a call of {name or ast.unparse(func)[:60]}")
 
 
 def _too_big(left: Any, right: Any) -> bool:
