@@ -66,3 +66,13 @@ def export_seg(seg: Segmentation, volume: Volume, folder, fractional: bool = Fal
                  detail=f"DICOM SEG ({'FRACTIONAL' if fractional else 'BINARY'}, {len(seg.names)} segment(s)) "
                         f"-> {path}")
     return path
+
+
+def open_derived(ref, volume: Volume) -> Segmentation:
+    """A DICOM SEG or RT structure set that references ``volume``, as a label map on it (audited as viewed)."""
+    from medstation.core.imaging import derived
+
+    seg = derived.load(ref, volume)
+    audit.record("view", ref.path, detail=f"{ref.kind} on series {series_name(volume)}: "
+                                          f"{', '.join(seg.names.values())}")
+    return seg
