@@ -50,22 +50,14 @@ class SegmentationLayer:
         self.item.setParentItem(viewer.layer)
         self.item.setZValue(4)  # over the slice and heat map, under the file's own overlay planes
         self.item.setVisible(False)
-        self._labels_volume = None
         viewer.index_changed.connect(lambda _i: self.redraw())
-        viewer.volume_changed.connect(self._volume_changed)
-
-    def _volume_changed(self, volume) -> None:
-        if self.seg is not None and (volume is None or volume.shape[:3] != self.seg.labels.shape):
-            self.set(None)
+        viewer.volume_changed.connect(lambda _v: self.redraw())
 
     def set(self, seg: Segmentation | None) -> None:
-        volume = self.viewer.volume
-        if seg is not None and (volume is None or volume.shape[:3] != seg.labels.shape):
-            raise ValueError("the segmentation does not match the series on screen")
+        """Show ``seg`` whenever the viewer shows the series it was computed on (same shape), else nothing."""
         self.seg = seg
         self.hidden = set()
         self.outlined = bool(seg and seg.contours)
-        self._labels_volume = dataclasses.replace(volume, pixels=seg.labels) if seg is not None else None
         self.redraw()
 
     def configure(self, *, opacity=None, outlined=None, visible=None, hidden=None) -> None:
@@ -82,9 +74,10 @@ class SegmentationLayer:
     def slice_labels(self) -> np.ndarray | None:
         """The label slice matching the image on screen (native slice or MPR reformat)."""
         viewer = self.viewer
-        if self.seg is None or viewer.volume is None or viewer.count() == 0:
+        volume = viewer.volume
+        if self.seg is None or volume is None or viewer.count() == 0 or volume.shape[:3] != self.seg.labels.shape:
             return None
-        return planes.image(self._labels_volume, viewer.plane, viewer.index)
+        return planes.image(dataclasses.replace(volume, pixels=self.seg.labels), viewer.plane, viewer.index)
 
     def rgba(self) -> np.ndarray | None:
         labels = self.slice_labels()
