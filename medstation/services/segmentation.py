@@ -76,3 +76,28 @@ def open_derived(ref, volume: Volume) -> Segmentation:
     audit.record("view", ref.path, detail=f"{ref.kind} on series {series_name(volume)}: "
                                           f"{', '.join(seg.names.values())}")
     return seg
+
+
+def explain_label(model: LoadedModel, volume: Volume, seg: Segmentation, value: int, method: str = "gradcam",
+                  ctx: JobContext | None = None):
+    """Seg-Grad-CAM ("gradcam") or test-time-flip uncertainty ("uncertainty") of one label, with its figures."""
+    from medstation.inference import seg_explain
+
+    if value not in seg.names:
+        raise MedStationError(f"label {value} is not one of {', '.join(seg.names.values())}", kept="nothing was run")
+    stats = {s.value: s for s in seg.stats(volume)}[value]
+    with model.lock:
+        if method == "uncertainty":
+            heat, runs = seg_explain.flip_uncertainty(model.built, volume, model.bundle.input_key, value,
+                                                      model.device.torch_device, ctx)
+            layer, title = "", "test-time flip uncertainty"
+        else:
+            heat, layer = seg_explain.seg_grad_cam(model.built, volume, model.bundle.input_key, value,
+                                                   model.device.torch_device, ctx, model.target_layer)
+            runs, title = 1, "Seg-Grad-CAM"
+    result = seg_explain.SegExplanation(seg.names[value], value, title, heat, layer, stats.volume_ml,
+                                        stats.mean_probability, model.identity(), runs)
+    audit.record("infer", series_name(volume), model=model.name, model_version=model.version,
+                 detail=f"{title} of '{result.label}' ({stats.volume_ml:.1f} mL)"
+                        + (f" on layer {layer}" if layer else f" over {runs} runs"))
+    return result

@@ -22,6 +22,14 @@ def _segment_work(name: str, preference: str, volume, ctx):
     return segmentation.segment(model, volume, ctx)
 
 
+def _explain_work(name: str, preference: str, volume, seg, value: int, method: str, ctx):
+    from medstation.inference import bundles, device, registry
+    from medstation.services import segmentation
+
+    model = bundles.load(registry.find(name), device.current(preference))
+    return segmentation.explain_label(model, volume, seg, value, method, ctx)
+
+
 def _open_work(ref, volume, ctx):
     from medstation.services import segmentation
 
@@ -31,6 +39,7 @@ def _open_work(ref, volume, ctx):
 
 class SegmentPanel(QWidget):
     segmented = Signal(object)  # Segmentation shown in the main viewer
+    explained = Signal(object)  # seg_explain.SegExplanation drawn as the viewer's heat map
 
     def __init__(self, ctx, pane, parent=None):
         super().__init__(parent)
@@ -68,6 +77,14 @@ class SegmentPanel(QWidget):
         self.legend.setHorizontalHeaderLabels(COLUMNS)
         self.legend.verticalHeader().setVisible(False)
         self.legend.itemChanged.connect(self._legend_toggled)
+        self.explain_label = QComboBox()
+        self.explain_method = QComboBox()
+        self.explain_method.addItem("Seg-Grad-CAM", "gradcam")
+        self.explain_method.addItem("Uncertainty (test-time flips)", "uncertainty")
+        self.explain_button = QPushButton("Explain label")
+        self.explain_button.clicked.connect(self.explain)
+        self.explain_button.setEnabled(False)
+        self.why = {key: QLabel("-") for key in ("label", "volume", "probability", "method", "model")}
         self.status = QLabel("Open a series to segment it.")
         self.status.setWordWrap(True)
         self.source = QLabel("-")
@@ -86,11 +103,23 @@ class SegmentPanel(QWidget):
         form.addRow("Compare with", self.compare)
         form.addRow("Opacity", self.opacity)
         form.addRow(self.outline)
+        explain = QHBoxLayout()
+        explain.addWidget(self.explain_label, 1)
+        explain.addWidget(self.explain_method, 1)
+        explain.addWidget(self.explain_button)
+        why = QFormLayout()
+        for key, title in (("label", "Label"), ("volume", "Volume"), ("probability", "Mean probability"),
+                           ("method", "Method"), ("model", "Model")):
+            self.why[key].setTextInteractionFlags(Qt.TextSelectableByMouse)
+            self.why[key].setWordWrap(True)
+            why.addRow(title, self.why[key])
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.status)
         layout.addWidget(self.legend, 1)
         layout.addWidget(self.source)
+        layout.addLayout(explain)
+        layout.addLayout(why)
 
     # the series on screen ------------------------------------------------------------------------------------
     def set_volume(self, volume) -> None:
@@ -186,6 +215,11 @@ class SegmentPanel(QWidget):
             layer.configure(opacity=self.opacity.value() / 100.0)
         self.outline.setChecked(self.layer.outlined)
         self._fill_legend(seg)
+        self.explain_label.clear()
+        for value, name in sorted(seg.names.items()):
+            self.explain_label.addItem(name, value)
+        self.explain_button.setEnabled(seg.source == "model")
+        self.explain_button.setToolTip("" if seg.source == "model" else "Only a model's own result can be explained")
         model = seg.model
         self.source.setText(f"{seg.source}: {model.get('model', '')} {model.get('version', '')}"
                             + (f" (sha256 {model['sha256'][:12]}...)" if model.get("sha256") else "")
@@ -243,3 +277,41 @@ class SegmentPanel(QWidget):
         self.pane.compare_viewer.set_index(self.pane.viewer.index)
         self.compare_layer.set(self.results[i])
         self.compare_layer.configure(opacity=self.opacity.value() / 100.0)
+
+    # explaining ------------------------------------------------------------------------------------------------
+    def current(self):
+        i = self.shown.currentIndex()
+        return self.results[i] if 0 <= i < len(self.results) else None
+
+    def explain(self) -> None:
+        seg, value = self.current(), self.explain_label.currentData()
+        if seg is None or value is None or seg.source != "model" or self.volume is None:
+            return
+        volume, method = self.volume, self.explain_method.currentData()
+        self.status.setText(f"{self.explain_method.currentText()} of {seg.names[value]}...")
+        self.job = self.ctx.jobs.submit(f"Explaining {seg.names[value]}", _explain_work, seg.model["model"],
+                                        self.ctx.settings.get("device", "auto"), volume, seg, value, method,
+                                        on_result=lambda why, v=volume: self._explained(v, why),
+                                        on_error=self._failed, kept="the segmentation on screen is unchanged")
+        self.job.progressed.connect(self._progress)
+        self.cancel_button.setEnabled(True)
+
+    def _explained(self, volume, why) -> None:
+        self.job = None
+        self.cancel_button.setEnabled(False)
+        if volume is not self.volume:
+            return
+        viewer = self.pane.viewer
+        viewer.clear_heatmaps()
+        for z in range(why.heatmap.shape[0]):
+            viewer.set_heatmap(z, why.heatmap[z])
+        prob = "-" if why.mean_probability is None else f"{why.mean_probability:.3f}"
+        self.why["label"].setText(why.label)
+        self.why["volume"].setText(f"{why.volume_ml:.2f} mL")
+        self.why["probability"].setText(prob)
+        self.why["method"].setText(why.method + (f" on {why.target_layer}" if why.target_layer else
+                                                 f" ({why.runs} runs)"))
+        self.why["model"].setText(f"{why.model.get('model')} {why.model.get('version')} "
+                                  f"(sha256 {why.model.get('sha256', '')[:12]}...)")
+        self.status.setText(f"{why.method} of {why.label} shown as the heat map (Overlay tab sets colours).")
+        self.explained.emit(why)
