@@ -81,19 +81,17 @@ def _audit_verify(args: argparse.Namespace) -> int:
 
 def _models_list(args: argparse.Namespace) -> int:
     from medstation.commands._util import print_json
-    from medstation.inference import registry
+    from medstation.services import models
 
-    from medstation.inference import trust
-
-    bundles, errors = registry.discover()
+    bundles, errors = models.installed()
     if args.json:
-        print_json({"models": [{**b.summary(), "trusted": trust.is_trusted(b)} for b in bundles], "errors": errors})
+        print_json({"models": [{**b.summary(), "trusted": models.trusted(b)} for b in bundles], "errors": errors})
         return 0
     if not bundles:
         print("no model bundles installed")
     for b in bundles:
         labels = ", ".join(b.labels[:6]) + (" ..." if len(b.labels) > 6 else "")
-        trusted = "trusted" if trust.is_trusted(b) else "NOT trusted"
+        trusted = "trusted" if models.trusted(b) else "NOT trusted"
         print(f"{b.name:<28} {b.version:<8} {b.kind:<14} {'/'.join(b.modalities) or '-':<6} {trusted:<11} {labels}")
         for problem in b.problems:
             print(f"    warning: {problem}")
@@ -103,37 +101,19 @@ def _models_list(args: argparse.Namespace) -> int:
 
 
 def _models_trust(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from medstation.services import models
 
-    from medstation.core.errors import MedStationError
-    from medstation.inference import registry, trust
-
-    try:
-        path = Path(args.name)
-        bundle = registry.load_bundle(path) if (path / "configs").is_dir() else registry.find(args.name)
-        digest = trust.trust(bundle)
-    except registry.BundleError as exc:
-        raise MedStationError(str(exc), kept="the trust list is unchanged") from None
+    bundle, digest = models.trust(args.name)
     print(f"trusted {bundle.name} {bundle.version} ({bundle.root}); weights sha256 {digest}")
     return 0
 
 
 def _models_verify(args: argparse.Namespace) -> int:
-    from medstation.inference import registry
+    from medstation.services import models
 
-    bundles, errors = registry.discover()
-    if args.name:
-        bundles = [b for b in bundles if b.name in args.name or b.root.name in args.name]
-        missing = set(args.name) - {b.name for b in bundles} - {b.root.name for b in bundles}
-        errors += [f"no model named {m!r}" for m in sorted(missing)]
-    failed = len(errors)
-    for b in bundles:
-        try:
-            digest = b.verify()
-            print(f"OK      {b.name} {b.version}  sha256 {digest}")
-        except registry.BundleError as exc:
-            failed += 1
-            print(f"FAILED  {exc}")
-    for error in errors:
-        print(f"FAILED  {error}")
-    return 1 if failed else 0
+    result = models.verify(args.name or ())
+    for name, version, digest in result.passed:
+        print(f"OK      {name} {version}  sha256 {digest}")
+    for sentence in result.failed:
+        print(f"FAILED  {sentence}")
+    return 0 if result.ok else 1

@@ -15,19 +15,15 @@ COLUMNS = ("Label", "Volume (mL)", "Mean", "Mean probability")
 
 
 def _segment_work(name: str, preference: str, volume, ctx):
-    from medstation.inference import bundles, device, registry
-    from medstation.services import segmentation
+    from medstation.services import models, segmentation
 
-    model = bundles.load(registry.find(name), device.current(preference))
-    return segmentation.segment(model, volume, ctx)
+    return segmentation.segment(models.load(name, preference), volume, ctx)
 
 
 def _explain_work(name: str, preference: str, volume, seg, value: int, method: str, ctx):
-    from medstation.inference import bundles, device, registry
-    from medstation.services import segmentation
+    from medstation.services import models, segmentation
 
-    model = bundles.load(registry.find(name), device.current(preference))
-    return segmentation.explain_label(model, volume, seg, value, method, ctx)
+    return segmentation.explain_label(models.load(name, preference), volume, seg, value, method, ctx)
 
 
 def _open_work(ref, volume, ctx):
