@@ -90,6 +90,6 @@ def write_seg(seg: Segmentation, volume: Volume, path: Path, codes_spec: dict | 
         manufacturer="MedStation", manufacturer_model_name=model.get("model", "MedStation")[:64],
         software_versions=f"MedStation {__version__}", device_serial_number="none",
         content_description=f"{model.get('model', 'model')} segmentation"[:64], content_label="SEGMENTATION",
-        omit_empty_frames=True)
+        omit_empty_frames=bool(pixels.any()))  # a SEG of an empty result still needs its frames
     result.save_as(path)
     return path

@@ -73,7 +73,8 @@ def test_segment_series_with_a_published_bundle_and_compare_two_results(opened, 
     trust.trust(registry.find(mb.SPLEEN))
     panel = pane.segment_panel
     panel.set_volume(volume)
-    assert panel.models.count() == 1 and panel.run_button.isEnabled()
+    assert panel.models.findData(mb.SPLEEN) >= 0 and panel.run_button.isEnabled()
+    panel.models.setCurrentIndex(panel.models.findData(mb.SPLEEN))
     assert pane.explain_panel.models.findData(mb.SPLEEN) == -1  # segmentation models are not slice scorers
     with qtbot.waitSignal(panel.segmented, timeout=120000) as done:
         panel.run()
