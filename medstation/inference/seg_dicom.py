@@ -93,3 +93,27 @@ def write_seg(seg: Segmentation, volume: Volume, path: Path, codes_spec: dict | 
         omit_empty_frames=bool(pixels.any()))  # a SEG of an empty result still needs its frames
     result.save_as(path)
     return path
+
+
+def write_parametric_map(heat: np.ndarray, volume: Volume, path: Path, title: str, model: dict) -> Path:
+    """A heat or uncertainty map (float 0..1, (z, y, x)) as a DICOM Parametric Map on the series' instances: float
+    values with a real-world value mapping, so a viewer can toggle, colour and threshold it."""
+    import highdicom as hd
+    from pydicom.sr.coding import Code
+
+    from medstation import __version__
+
+    sources = source_datasets(volume)
+    mapping = hd.pm.RealWorldValueMapping(
+        lut_label=title[:16], lut_explanation=f"{title} of {model.get('model', 'model')}"[:64],
+        unit=Code("1", "UCUM", "no units"), value_range=(0.0, 1.0), slope=1.0, intercept=0.0)
+    result = hd.pm.ParametricMap(
+        source_images=sources, pixel_array=np.ascontiguousarray(heat, dtype=np.float32),
+        series_instance_uid=hd.UID(), series_number=901, sop_instance_uid=hd.UID(), instance_number=1,
+        manufacturer="MedStation", manufacturer_model_name=model.get("model", "MedStation")[:64],
+        software_versions=f"MedStation {__version__}", device_serial_number="none",
+        contains_recognizable_visual_features=False, real_world_value_mappings=[mapping],
+        window_center=0.5, window_width=1.0, content_label="HEATMAP",
+        content_description=f"{title} ({model.get('model', '')} {model.get('version', '')})"[:64])
+    result.save_as(path)
+    return path

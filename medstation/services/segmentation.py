@@ -101,3 +101,20 @@ def explain_label(model: LoadedModel, volume: Volume, seg: Segmentation, value: 
                  detail=f"{title} of '{result.label}' ({stats.volume_ml:.1f} mL)"
                         + (f" on layer {layer}" if layer else f" over {runs} runs"))
     return result
+
+
+def export_explanation(why, volume: Volume, folder):
+    """A label's Seg-Grad-CAM or uncertainty map as a DICOM Parametric Map; the file's path."""
+    from pathlib import Path
+
+    from medstation.inference import seg_dicom
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    kind = "uncertainty" if why.runs > 1 else "gradcam"
+    path = folder / f"{kind}_{''.join(c if c.isalnum() else '_' for c in why.label)[:40]}.dcm"
+    seg_dicom.write_parametric_map(why.heatmap, volume, path, why.method, why.model)
+    audit.record("export", series_name(volume), model=why.model.get("model", ""),
+                 model_version=why.model.get("version", ""),
+                 detail=f"{why.method} of '{why.label}' as a DICOM Parametric Map -> {path}")
+    return path

@@ -73,14 +73,25 @@ def test_segment_series_with_a_published_bundle_and_compare_two_results(opened, 
     trust.trust(registry.find(mb.SPLEEN))
     panel = pane.segment_panel
     panel.set_volume(volume)
-    assert panel.models.findData(mb.SPLEEN) >= 0 and panel.run_button.isEnabled()
-    panel.models.setCurrentIndex(panel.models.findData(mb.SPLEEN))
-    assert pane.explain_panel.models.findData(mb.SPLEEN) == -1  # segmentation models are not slice scorers
+    assert panel.models.findData("Spleen CT segmentation") >= 0 and panel.run_button.isEnabled()
+    panel.models.setCurrentIndex(panel.models.findData("Spleen CT segmentation"))
+    assert pane.explain_panel.models.findData("Spleen CT segmentation") == -1  # segmentation models are not slice scorers
     with qtbot.waitSignal(panel.segmented, timeout=120000) as done:
         panel.run()
     seg = done.args[0]
     assert seg.model["model"] == "Spleen CT segmentation" and panel.legend_rows()[0][0] == "spleen"
     assert float(panel.legend_rows()[0][3]) >= 0.5  # mean probability of the voxels called spleen
+    assert panel.explain_button.isEnabled()
+    with qtbot.waitSignal(panel.explained, timeout=120000) as explained:
+        panel.explain()
+    why = explained.args[0]
+    assert sorted(pane.viewer.heatmaps.maps) == list(range(volume.shape[0]))
+    assert panel.why["label"].text() == "spleen" and panel.why["method"].text().startswith("Seg-Grad-CAM on ")
+    assert panel.why["volume"].text() == f"{why.volume_ml:.2f} mL"
+    assert panel.why["model"].text().startswith("Spleen CT segmentation 0.5.9 (sha256 ")
+    panel.export_dicom(str(tmp_path / "export"))
+    qtbot.waitUntil(lambda: panel.status.text().startswith("Wrote"), timeout=60000)
+    assert (tmp_path / "export" / "segmentation.dcm").exists() and (tmp_path / "export" / "gradcam_spleen.dcm").exists()
     other = two_label_seg(volume)
     path = service.export_seg(other, volume, tmp_path / "seg")
     index.index_paths([path])

@@ -158,3 +158,24 @@ def test_cli_infer_writes_label_map_volumes_overlays_and_seg(tmp_path):
     assert report["series"][0]["overlays"][0]["png"].endswith("_spleen.png")
     assert pydicom.dcmread(entry["dicom_seg"]).Modality == "SEG"
     assert "spleen" in done.stdout and "mL" in done.stdout
+
+
+def test_heat_map_exports_as_a_parametric_map_with_float_values(ct_series, tmp_path):
+    from medstation.inference.seg_explain import SegExplanation
+    from medstation.services import segmentation as service
+
+    heat = np.zeros(ct_series.shape, np.float32)
+    heat[3, 50:60, 60:80] = np.linspace(0.1, 1.0, 20, dtype=np.float32)
+    why = SegExplanation("lesion", 1, "Seg-Grad-CAM", heat, "layer", 2.0, 0.8,
+                         {"model": "test model", "version": "1.2", "sha256": "ab" * 32})
+    path = service.export_explanation(why, ct_series, tmp_path)
+    ds = pydicom.dcmread(path)
+    assert ds.SOPClassUID == "1.2.840.10008.5.1.4.1.1.30" and int(ds.NumberOfFrames) == ct_series.shape[0]
+    frames = ds.pixel_array
+    assert frames.dtype == np.float32
+    for frame, group in zip(frames, ds.PerFrameFunctionalGroupsSequence):
+        position = tuple(float(v) for v in group.PlanePositionSequence[0].ImagePositionPatient)
+        z = int(np.argmin([np.linalg.norm(np.subtract(position, p)) for p in ct_series.positions]))
+        assert np.allclose(frame, heat[z])
+    mapping = ds.SharedFunctionalGroupsSequence[0].RealWorldValueMappingSequence[0]
+    assert mapping.LUTLabel == "Seg-Grad-CAM"

@@ -26,6 +26,17 @@ def _explain_work(name: str, preference: str, volume, seg, value: int, method: s
     return segmentation.explain_label(models.load(name, preference), volume, seg, value, method, ctx)
 
 
+def _export_work(seg, why, volume, folder: str, ctx):
+    from medstation.services import segmentation
+
+    ctx.progress(0, 2, "writing the DICOM SEG")
+    written = [segmentation.export_seg(seg, volume, folder)]
+    if why is not None:
+        ctx.progress(1, 2, f"writing the {why.method} Parametric Map")
+        written.append(segmentation.export_explanation(why, volume, folder))
+    return written
+
+
 def _open_work(ref, volume, ctx):
     from medstation.services import segmentation
 
@@ -80,6 +91,12 @@ class SegmentPanel(QWidget):
         self.explain_button = QPushButton("Explain label")
         self.explain_button.clicked.connect(self.explain)
         self.explain_button.setEnabled(False)
+        self.export_button = QPushButton("Export DICOM...")
+        self.export_button.setToolTip("Save the segmentation as a DICOM SEG and the explained label's map as a "
+                                      "DICOM Parametric Map, referencing this series")
+        self.export_button.clicked.connect(self.export_dicom)
+        self.export_button.setEnabled(False)
+        self.explanation = None
         self.why = {key: QLabel("-") for key in ("label", "volume", "probability", "method", "model")}
         self.status = QLabel("Open a series to segment it.")
         self.status.setWordWrap(True)
@@ -103,6 +120,7 @@ class SegmentPanel(QWidget):
         explain.addWidget(self.explain_label, 1)
         explain.addWidget(self.explain_method, 1)
         explain.addWidget(self.explain_button)
+        explain.addWidget(self.export_button)
         why = QFormLayout()
         for key, title in (("label", "Label"), ("volume", "Volume"), ("probability", "Mean probability"),
                            ("method", "Method"), ("model", "Model")):
@@ -215,6 +233,8 @@ class SegmentPanel(QWidget):
         for value, name in sorted(seg.names.items()):
             self.explain_label.addItem(name, value)
         self.explain_button.setEnabled(seg.source == "model")
+        self.export_button.setEnabled(True)
+        self.explanation = None
         self.explain_button.setToolTip("" if seg.source == "model" else "Only a model's own result can be explained")
         model = seg.model
         self.source.setText(f"{seg.source}: {model.get('model', '')} {model.get('version', '')}"
@@ -297,6 +317,7 @@ class SegmentPanel(QWidget):
         self.cancel_button.setEnabled(False)
         if volume is not self.volume:
             return
+        self.explanation = why
         viewer = self.pane.viewer
         viewer.clear_heatmaps()
         for z in range(why.heatmap.shape[0]):
@@ -311,3 +332,19 @@ class SegmentPanel(QWidget):
                                   f"(sha256 {why.model.get('sha256', '')[:12]}...)")
         self.status.setText(f"{why.method} of {why.label} shown as the heat map (Overlay tab sets colours).")
         self.explained.emit(why)
+
+    def export_dicom(self, folder: str | None = None) -> None:
+        from medstation.gui import ask
+
+        seg = self.current()
+        if seg is None or self.volume is None:
+            return
+        folder = folder or ask.open_folder(self, "Export the segmentation as DICOM to")
+        if not folder:
+            return
+        why = self.explanation if self.explanation is not None and self.explanation.model == seg.model else None
+        self.ctx.jobs.submit("Exporting the segmentation as DICOM", _export_work, seg, why, self.volume, folder,
+                             on_result=self._exported, on_error=self._failed, kept="nothing else was changed")
+
+    def _exported(self, paths) -> None:
+        self.status.setText("Wrote " + ", ".join(str(p) for p in paths))
