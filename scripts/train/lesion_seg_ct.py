@@ -31,7 +31,7 @@ from medstation.inference import lesions  # noqa: E402
 NAME, VERSION = "lesion_seg_ct", "1.0.0"
 TRAIN, HELD_OUT = "lung1", "lung2"
 SEED, HELD_OUT_SEED = 20261202, 5151
-CROP = 96
+CROP = 64
 BATCH = 8
 LOW, HIGH = -1000.0, 400.0
 NETWORK = {"_target_": "UNet", "spatial_dims": 2, "in_channels": 1, "out_channels": 2, "channels": [8, 16, 32],
@@ -60,14 +60,17 @@ def normalise(hu: np.ndarray) -> np.ndarray:
 
 
 def training_crops(volume, spacing, slices, count: int, rng: np.random.Generator):
-    """``count`` (image, mask) crops: half around an inserted lesion, half of lung without one."""
+    """``count`` (image, mask) crops: half around an inserted lesion, half without one (lung or soft tissue)."""
     lungs = {z: lesions.lung_mask(volume[z]) for z in slices}
     images, masks = [], []
     while len(images) < count:
         z = int(rng.choice(slices))
         made = lesions.insert_lesion(volume[z], spacing, rng, lungs[z]) if rng.random() < 0.5 else None
         image, mask = (made[0], made[1]) if made else (volume[z], np.zeros(volume[z].shape, bool))
-        centre = np.argwhere(mask) if mask.any() else np.argwhere(lungs[z])
+        if mask.any():
+            centre = np.argwhere(mask)
+        else:  # negatives from the lung and from the body's soft tissue, where solid lesions must not be called
+            centre = np.argwhere(lungs[z] if rng.random() < 0.5 else image > -500)
         if not len(centre):
             continue
         row, col = centre[rng.integers(len(centre))] + rng.integers(-CROP // 4, CROP // 4, 2)
@@ -201,8 +204,8 @@ are inserted into the lung of real slices; each lesion's exact mask is the label
 (its real-tumour slices excluded), lung2 is held out entirely.
 
 ## Training
-`python scripts/train/lesion_seg_ct.py` - {steps} steps of 8 random 96 x 96 crops (half around a lesion, half
-lung without one; transposes and flips), Dice + cross-entropy loss, AdamW, seed {seed}, CPU.
+`python scripts/train/lesion_seg_ct.py` - {steps} steps of 8 random 64 x 64 crops (half around a lesion, half
+without one, in lung or soft tissue; transposes and flips), Dice + cross-entropy loss, AdamW, seed {seed}, CPU.
 
 ## Held-out results (lung2)
 - Dice on {synthetic_lesions} synthetic lesions: mean {dice_mean}, median {dice_median}
@@ -219,7 +222,7 @@ weights sha256: {digest}
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=320)
+    parser.add_argument("--steps", type=int, default=240)
     parser.add_argument("--data", type=Path, default=ROOT / ".cache" / "data" / "pyradiomics")
     parser.add_argument("--out", type=Path, default=ROOT / "models" / NAME)
     parser.add_argument("--threads", type=int, default=0)

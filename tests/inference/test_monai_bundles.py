@@ -242,3 +242,14 @@ def test_unused_sections_are_never_read(tmp_path):
     assert set(described) == {"network_def", "preprocessing", "inferer", "postprocessing", "dropped"}
     assert [t.name for t in described["postprocessing"].args["transforms"]] == \
         ["Activationsd", "Invertd", "AsDiscreted"]
+
+
+def test_yaml_tags_that_construct_python_objects_are_refused(tmp_path):
+    root = yaml_bundle(tmp_path, conditional_config(True), name="yaml_tag")
+    marker = tmp_path / "pwned"
+    text = (root / "configs" / "inference.yaml").read_text()
+    (root / "configs" / "inference.yaml").write_text(
+        text + f"evil: !!python/object/apply:os.system ['touch {marker}']\n")
+    with pytest.raises(bundle_config.ConfigError, match=r"inference.yaml: not valid YAML"):
+        bundle_config.describe(root)
+    assert not marker.exists()
