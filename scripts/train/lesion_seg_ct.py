@@ -108,8 +108,8 @@ def train(net, volume, spacing, slices, steps: int, log=print):
         opt.step()
         schedule.step()
         if step % 50 == 0 or step == steps - 1:
-            log(f"step {step + 1}/{steps}: Dice+CE loss {float(loss.detach()):.4f} ({time.perf_counter() - started:.0f} s)",
-                flush=True)
+            seconds = time.perf_counter() - started
+            log(f"step {step + 1}/{steps}: Dice+CE loss {float(loss.detach()):.4f} ({seconds:.0f} s)", flush=True)
 
 
 def predict(net, image_hu: np.ndarray) -> np.ndarray:

@@ -35,6 +35,12 @@ def test_published_bundle_is_listed_refused_until_trusted_then_runs():
     assert (bundle.kind, bundle.labels, bundle.modalities) == ("segmentation", ["background", "spleen"], ["CT"])
     with pytest.raises(MedStationError, match=r"is not trusted yet; .*medstation models trust spleen_ct_segmentation"):
         bundles.load(bundle, device.select("cpu"))
+    from medstation.services import models
+
+    notes = models.run_notes(bundle)
+    assert notes[0] == "Task: segmentation; weights NOT trusted yet (medstation models trust)"
+    assert notes[1].startswith("Written for MONAI 1.4.0; runs with the installed MONAI ")
+    assert "Left out: postprocessing: SaveImaged (MedStation writes results itself)" in notes
     model = load(mb.SPLEEN)
     assert type(model.built.inferer).__name__ == "SlidingWindowInferer"
     assert "removed preprocessing: LoadImaged (MedStation reads the series itself)" in model.notes

@@ -53,7 +53,8 @@ def _read(path: str | Path, pixels: bool = False):
 
 
 def referenced_series(ds) -> list[str]:
-    out = [str(item.SeriesInstanceUID) for item in ds.get("ReferencedSeriesSequence", []) if "SeriesInstanceUID" in item]
+    out = [str(item.SeriesInstanceUID) for item in ds.get("ReferencedSeriesSequence", [])
+           if "SeriesInstanceUID" in item]
     for frame in ds.get("ReferencedFrameOfReferenceSequence", []):
         for study in frame.get("RTReferencedStudySequence", []):
             out += [str(s.SeriesInstanceUID) for s in study.get("RTReferencedSeriesSequence", [])
