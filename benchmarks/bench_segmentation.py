@@ -56,6 +56,29 @@ class PeakRss:
         return self.peak - self.base
 
 
+_LOAD_SNIPPET = """
+import sys
+from benchmarks.bench_segmentation import PeakRss
+from pathlib import Path
+from medstation.core.imaging import loader
+loader.load_files([sorted(Path(sys.argv[1]).iterdir())[0]])  # lazy imports and caches before the baseline
+with PeakRss() as rss:
+    volume = loader.load_files([sys.argv[1]])[0]
+print(rss.above, volume.pixels.nbytes, volume.pixels.dtype)
+"""
+
+
+def _loading_rss(folder: Path) -> tuple[int, str]:
+    """Peak RSS above the baseline while a fresh process loads the series (the allocator holds nothing yet)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _LOAD_SNIPPET, str(folder)], capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+    above, _nbytes, dtype = done.stdout.split()[-3:]
+    return int(above), dtype
+
+
 def _volume(slices: int) -> tuple[np.ndarray, float]:
     import SimpleITK as sitk
 
@@ -137,6 +160,7 @@ def run(report) -> None:
         hu, spacing = _volume(slices)
         write_ct_series(tmp / "dicom", list(hu), spacing)
         rss: dict = {}
+        _loading_rss_result = _loading_rss(tmp / "dicom")
         ours, labels = _ours(tmp / "dicom", tmp / "ours", rss)
         from medstation.core.imaging import loader
 
@@ -152,5 +176,8 @@ def run(report) -> None:
     report("segmentation end to end, MONAI bundle runner", theirs, "s", note=note)
     report("segmentation time ratio MedStation / MONAI", ours / theirs, "x", goal="<= 1.1")
     report("segmentation label maps agree (Dice)", float(dice), "", goal=">= 0.999")
-    report("peak RSS loading the series / stored bytes", rss["loading"] / rss["stored"], "x", goal="<= 1.3")
-    report("peak RSS running the 3D model / stored bytes", rss["running"] / rss["stored"], "x")
+    above, dtype = _loading_rss_result
+    report("peak RSS loading the series / stored bytes", above / rss["stored"], "x", goal="<= 1.3",
+           note=f"fresh process; volume kept as {dtype}")
+    report("peak RSS running the 3D model / stored bytes", rss["running"] / rss["stored"], "x",
+           note="resampled to 1.5 x 1.5 x 2 mm, float32, sliding-window buffers")
