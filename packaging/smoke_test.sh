@@ -23,5 +23,8 @@ printf 'FINDINGS: Moderate left pleural effusion. No pneumothorax.\nIMPRESSION: 
 echo "== imaging model (torch, MONAI Grad-CAM)"
 "$APP" infer "$SAMPLE/CT_small.dcm" --model lesion_ct --explain gradcam --out "$HOME_DIR/infer"
 test -s "$HOME_DIR/infer/predictions.json"
+echo "== segmentation model (MONAI bundle config, SliceInferer, DICOM SEG with highdicom)"
+"$APP" infer "$SAMPLE/CT_small.dcm" --model lesion_seg_ct --out "$HOME_DIR/seg" --dicom
+test -s "$HOME_DIR/seg/series01/labels.nii.gz" && test -s "$HOME_DIR/seg/series01/segmentation.dcm"
 echo "== window";             "$APP" gui --exit-after-shown "$HOME_DIR/study"
 echo "smoke test passed"

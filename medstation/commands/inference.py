@@ -18,7 +18,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     infer.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None)
     infer.add_argument("--out", required=True, help="folder for predictions.json and overlays")
     infer.add_argument("--top", type=int, default=3, help="explain this many highest-scoring slices (default 3)")
-    infer.add_argument("--dicom", action="store_true", help="also write DICOM SC + SR for each explained slice")
+    infer.add_argument("--dicom", action="store_true", help="also write DICOM SC + SR for each explained slice "
+                       "(a DICOM SEG for a segmentation model)")
+    infer.add_argument("--fractional", action="store_true", help="segmentation: write probabilities as a "
+                       "FRACTIONAL SEG (with --dicom)")
     infer.add_argument("--batch-size", type=int, default=None)
     infer.add_argument("--backend", choices=("local", "remote"), default=None,
                        help="run the model here or on an inference server (default: the setting, local)")
@@ -51,7 +54,8 @@ def _infer(args: argparse.Namespace) -> int:
         if fit.confidence <= 0:
             continue
         ran += 1
-        entry.update(_run_series(args, model, volume, out / f"series{number:02d}"))
+        run = _run_segmentation if model.kind == "segmentation" else _run_series
+        entry.update(run(args, model, volume, out / f"series{number:02d}"))
     (out / "predictions.json").write_text(__import__("json").dumps(report, indent=2))
     print_json(report) if not ran else _print_summary(report, out)
     if not ran:
@@ -70,12 +74,33 @@ def _run_series(args, model, volume, folder) -> dict:
                                   JobContext(PrintProgress("inference")), args.batch_size)
 
 
+def _run_segmentation(args, model, volume, folder) -> dict:
+    from medstation.commands._util import PrintProgress
+    from medstation.core.jobs import JobContext
+    from medstation.inference import seg_files
+    from medstation.services import segmentation
+
+    seg = segmentation.segment(model, volume, JobContext(PrintProgress("segmentation")))
+    folder.mkdir(parents=True, exist_ok=True)
+    entry = {"segmentation": {"labels": [s.as_dict() for s in seg.stats(volume)], "notes": seg.notes,
+                              "nifti": str(seg_files.write_nifti(seg, volume, folder / "labels.nii.gz"))},
+             "overlays": seg_files.write_overlays(seg, volume, folder)}
+    if args.dicom:
+        entry["segmentation"]["dicom_seg"] = str(segmentation.export_seg(seg, volume, folder, args.fractional))
+    return entry
+
+
 def _print_summary(report: dict, out) -> None:
     model = report["model"]
     print(f"{model['model']} {model['version']} on {report['device']} (sha256 {model['sha256'][:12]}...)")
     if report["notice"]:
         print(report["notice"])
     for entry in report["series"]:
+        if "segmentation" in entry:
+            labels = "; ".join(f"{s['name']} {s['volume_ml']:.1f} mL" for s in entry["segmentation"]["labels"])
+            print(f"  {entry['series_uid']} ({entry['modality']}, {entry['shape'][0]} slices): {labels}")
+            print(f"    label map -> {entry['segmentation']['nifti']}")
+            continue
         if "slices" not in entry:
             print(f"  skipped {entry['series_uid']}: {entry['match']['reason']}")
             continue

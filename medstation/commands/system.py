@@ -91,13 +91,14 @@ def _models_list(args: argparse.Namespace) -> int:
 
     bundles, errors = models.installed()
     if args.json:
-        print_json({"models": [b.summary() for b in bundles], "errors": errors})
+        print_json({"models": [{**b.summary(), "trusted": models.trusted(b)} for b in bundles], "errors": errors})
         return 0
     if not bundles:
         print("no model bundles installed")
     for b in bundles:
         labels = ", ".join(b.labels[:6]) + (" ..." if len(b.labels) > 6 else "")
-        print(f"{b.name:<28} {b.version:<8} {b.pane:<10} {'/'.join(b.modalities) or '-':<6} {labels}")
+        trusted = "trusted" if models.trusted(b) else "NOT trusted"
+        print(f"{b.name:<28} {b.version:<8} {b.kind:<14} {'/'.join(b.modalities) or '-':<6} {trusted:<11} {labels}")
         for problem in b.problems:
             print(f"    warning: {problem}")
         trusted, reason = b.trust()
@@ -131,10 +132,10 @@ def _models_trust(args: argparse.Namespace) -> int:
             registry.find(args.bundle)
     except registry.BundleError as exc:
         raise MedStationError(str(exc), kept="the trust store is unchanged") from exc
-    files = trust.weight_files(bundle.root, bundle.ms.get("weights"))
+    files = trust.weight_files(bundle.root, bundle.config.get("weights"))
     print(f"bundle {bundle.name} {bundle.version} at {bundle.root}")
-    print(f"  task: {bundle.task or '-'}; format: {bundle.ms.get('format', '-')}; network: "
-          f"{bundle.ms.get('network', '-')}; licence: {bundle.metadata.get('license', '-')}")
+    print(f"  task: {bundle.task or '-'}; format: {bundle.config.get('format', '-')}; network: "
+          f"{bundle.config.get('network', '-')}; licence: {bundle.metadata.get('license', '-')}")
     for rel, digest in files.items():
         print(f"  {rel}  {(bundle.root / rel).stat().st_size:,} bytes  sha256 {digest}")
     if not files:

@@ -106,8 +106,11 @@ def is_trusted(bundle) -> tuple[bool, str]:
                    f"site trust store ({store_path()}); {how}")
 
 
-def trust(root: str | os.PathLike, name: str | None = None) -> dict[str, Any]:
-    """Record the sha256 of every weight file of the bundle at ``root`` in the site trust store."""
+def trust(root, name: str | None = None) -> dict[str, Any]:
+    """Record the sha256 of every weight file of the bundle at ``root`` (a folder or a registry Bundle) in the site
+    trust store."""
+    if not isinstance(root, (str, os.PathLike)):  # a registry Bundle
+        name, root = name or root.name, root.root
     root = Path(root).resolve()
     files = weight_files(root, _named(root))
     if not files:

@@ -28,6 +28,7 @@ class LoadedModel:
     device: DeviceInfo
     torchscript: bool
     lock: threading.RLock = field(default_factory=threading.RLock)  # one forward/explanation at a time
+    built: Any = None  # bundle_build.Built for published bundles (preprocessing, inferer, postprocessing)
     _explain_copies: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -73,6 +74,15 @@ class LoadedModel:
     def target_layer(self) -> str | None:
         return self.bundle.config.get("target_layer")
 
+    @property
+    def kind(self) -> str:
+        return self.bundle.kind
+
+    @property
+    def notes(self) -> list[str]:
+        """What MedStation changed to run the bundle as published (removed loader, migrated arguments)."""
+        return list(self.built.notes) if self.built is not None else []
+
     def identity(self) -> dict[str, str]:
         return {"model": self.name, "version": self.version, "sha256": self.sha256}
 
@@ -101,18 +111,32 @@ def _weights_format(bundle: registry.Bundle) -> str:
                           "(set medstation.format to torchscript or state_dict)")
 
 
-def _load_module(bundle: registry.Bundle, kind: str, device: str):
+def _load_module(bundle: registry.Bundle, kind: str, device: str, net=None):
     import torch
 
     path = bundle.weights_path
     if kind == "torchscript":
         return torch.jit.load(str(path), map_location=device)
-    net = networks.build(bundle.config.get("network"))
+    net = net if net is not None else networks.build(bundle.config.get("network"))
     state = torch.load(str(path), map_location=device, weights_only=True)
-    if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
-        state = state["state_dict"]
+    for wrapper in ("state_dict", "model"):  # checkpoints saved as {"model": state_dict} by MONAI's handlers
+        if isinstance(state, dict) and isinstance(state.get(wrapper), dict):
+            state = state[wrapper]
     net.load_state_dict(state, strict=True)
     return net.to(device)
+
+
+def _load_published(bundle: registry.Bundle, device: str):
+    """Network, transforms and inferer from the bundle's own config (read safely), weights loaded."""
+    from medstation.inference import bundle_build
+    from medstation.inference.bundle_config import ConfigError
+
+    try:
+        built = bundle_build.build(bundle.root, device)
+    except ConfigError as exc:
+        raise MedStationError(f"model {bundle.name} refused: {exc}", kept="no model was loaded") from None
+    built.network = _load_module(bundle, "state_dict", device, built.network)
+    return built
 
 
 def load(bundle: registry.Bundle, device: DeviceInfo) -> LoadedModel:
@@ -125,16 +149,21 @@ def load(bundle: registry.Bundle, device: DeviceInfo) -> LoadedModel:
     with _LOAD_LOCK:
         if key in _LOADED:
             return _LOADED[key]
-        kind = _weights_format(bundle)
+        built = None
+        kind = "state_dict" if bundle.published else _weights_format(bundle)
         try:
-            module = _load_module(bundle, kind, device.torch_device)
+            if bundle.published:
+                built = _load_published(bundle, device.torch_device)
+                module = built.network
+            else:
+                module = _load_module(bundle, kind, device.torch_device)
         except networks.NetworkError as exc:
             raise MedStationError(f"model {bundle.name}: {exc}", kept="no model was loaded") from exc
         except (RuntimeError, ValueError, OSError, KeyError, pickle.UnpicklingError) as exc:
             raise MedStationError(f"model {bundle.name}: its weights in {bundle.weights_path} could not be "
                                   f"loaded ({str(exc).splitlines()[0][:200]})", kept="no model was loaded") from exc
         module.eval()
-        loaded = LoadedModel(bundle, module, digest, device, kind == "torchscript")
+        loaded = LoadedModel(bundle, module, digest, device, kind == "torchscript", built=built)
         _LOADED[key] = loaded
         return loaded
 

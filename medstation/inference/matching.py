@@ -27,6 +27,9 @@ def match(bundle: registry.Bundle, volume) -> Match:
     rows, cols = volume.shape[1], volume.shape[2]
     if min(rows, cols) < 32:
         return Match(bundle, 0.0, f"slices of {rows}x{cols} pixels are too small for {bundle.name}")
+    spatial = bundle.input_spec.get("spatial_shape") or []
+    if bundle.kind == "segmentation" and len(spatial) == 3 and not volume.is_volume:
+        return Match(bundle, 0.0, f"{bundle.name} segments 3D volumes; this series is not an evenly spaced stack")
     if wanted and modality and modality not in wanted:
         return Match(bundle, 0.0, f"{bundle.name} takes {'/'.join(wanted)}; this series is {modality}")
     if wanted and not modality:
@@ -38,9 +41,12 @@ def match(bundle: registry.Bundle, volume) -> Match:
     return Match(bundle, confidence, reason)
 
 
-def rank(volume, bundles: list[registry.Bundle] | None = None) -> list[Match]:
-    """Models that can run on ``volume``, best first (confidence above zero only)."""
+def rank(volume, bundles: list[registry.Bundle] | None = None, kind: str | None = None) -> list[Match]:
+    """Models that can run on ``volume``, best first (confidence above zero only); ``kind`` keeps only
+    "classification" or "segmentation" models."""
     if bundles is None:
         bundles, _errors = registry.discover()
+    if kind is not None:
+        bundles = [b for b in bundles if b.kind == kind]
     matches = [match(b, volume) for b in bundles]
     return sorted((m for m in matches if m.confidence > 0), key=lambda m: (-m.confidence, m.bundle.name))

@@ -109,6 +109,43 @@ class Bundle:
         return self.config.get("sha256") or self.metadata.get("sha256")
 
     @property
+    def config_path(self) -> Path | None:
+        """The published inference config (configs/inference.json or .yaml), when the bundle has one."""
+        for name in ("inference.json", "inference.yaml", "inference.yml"):
+            if (self.root / "configs" / name).exists():
+                return self.root / "configs" / name
+        return None
+
+    @property
+    def published(self) -> bool:
+        """A bundle as MONAI publishes it: run from its own config, not MedStation's metadata section."""
+        return self.config_path is not None and not self.config.get("network") and not self.config.get("format")
+
+    @property
+    def output_spec(self) -> dict[str, Any]:
+        outputs = self.metadata.get("network_data_format", {}).get("outputs", {})
+        return next(iter(outputs.values()), {})
+
+    @property
+    def input_key(self) -> str:
+        return next(iter(self.metadata.get("network_data_format", {}).get("inputs", {})), "image")
+
+    @property
+    def output_key(self) -> str:
+        return next(iter(self.metadata.get("network_data_format", {}).get("outputs", {})), "pred")
+
+    @property
+    def kind(self) -> str:
+        """"segmentation" or "classification", from what the metadata says the output is."""
+        declared = str(self.config.get("kind") or self.output_spec.get("format") or "").lower()
+        return "segmentation" if declared == "segmentation" or self.output_spec.get("type") == "image" and \
+            len(self.output_spec.get("spatial_shape") or []) >= 2 else "classification"
+
+    @property
+    def monai_version(self) -> str:
+        return str(self.metadata.get("monai_version", ""))
+
+    @property
     def card_path(self) -> Path:
         return self.root / "docs" / "README.md"
 
@@ -120,16 +157,18 @@ class Bundle:
 
     # integrity ---------------------------------------------------------------------------------------------
     def verify(self) -> str:
-        """Return the weights' sha256 when it matches the metadata; raise BundleError saying why otherwise."""
+        """Return the weights' sha256 when it matches the metadata (if it gives one) and the weights are trusted;
+        raise BundleError saying why otherwise."""
         weights = self.weights_path
         if weights is None or not weights.exists():
             raise BundleError(f"bundle {self.name}: weights file not found in {self.root / 'models'}")
         expected = self.expected_sha256
-        if not expected:
+        if not expected and not self.published:
             raise BundleError(f"bundle {self.name}: metadata gives no sha256 for {weights.name}; refusing to load "
                               "unverifiable weights")
         actual = sha256_file(weights)
-        if actual.lower() != expected.lower():
+        # a bundle as MONAI publishes it carries no sha256: the trust store below is what vouches for its weights
+        if expected and actual.lower() != expected.lower():
             raise BundleError(f"bundle {self.name}: sha256 of {weights.name} is {actual[:12]}..., metadata says "
                               f"{expected[:12]}...; the file was changed or corrupted and will not be loaded")
         trusted, reason = self.trust()
@@ -144,7 +183,7 @@ class Bundle:
         return trust.is_trusted(self)
 
     def summary(self) -> dict[str, Any]:
-        return {"name": self.name, "version": self.version, "task": self.task, "pane": self.pane,
+        return {"name": self.name, "version": self.version, "task": self.task, "kind": self.kind, "pane": self.pane,
                 "modalities": self.modalities, "labels": self.labels, "path": str(self.root),
                 "sha256": self.expected_sha256, "problems": list(self.problems),
                 "trusted": self.trust()[0], "trust": self.trust()[1]}

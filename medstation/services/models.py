@@ -67,3 +67,32 @@ def trust_bundle(bundle) -> dict:
     audit.record("trust", str(bundle.root), model=bundle.name, model_version=bundle.version,
                  detail="; ".join(f"{rel} sha256 {digest}" for rel, digest in entry["files"].items()))
     return entry
+
+
+def trusted(bundle) -> bool:
+    """Whether ``bundle``'s weights may be loaded: shipped manifest or site trust store (``core.trust``)."""
+    return bundle.trust()[0]
+
+
+def run_notes(bundle) -> list[str]:
+    """For a bundle published as MONAI config: its task, trust, MONAI version and what MedStation leaves out."""
+    if not bundle.published:
+        return []
+    from importlib.metadata import PackageNotFoundError, version
+
+    from medstation.inference import bundle_config
+
+    state = "trusted" if trusted(bundle) else "NOT trusted yet (medstation models trust)"
+    notes = [f"Task: {bundle.kind}; weights {state}"]
+    try:
+        installed_monai = version("monai")
+    except PackageNotFoundError:
+        installed_monai = "?"
+    if bundle.monai_version and bundle.monai_version != installed_monai:
+        notes.append(f"Written for MONAI {bundle.monai_version}; runs with the installed MONAI {installed_monai} "
+                     "(renamed or removed arguments are migrated when it loads, or the bundle is refused)")
+    try:
+        notes += [f"Left out: {d}" for d in bundle_config.describe(bundle.root)["dropped"]]
+    except bundle_config.ConfigError as exc:
+        notes.append(f"Refused: {exc}")
+    return notes

@@ -64,11 +64,12 @@ class ImportReport:
     seconds: float = 0.0
     dicomdir_records: list[dict] = field(default_factory=list)  # per DICOMDIR: counts of its records
     series_uids: list[str] = field(default_factory=list)  # series of the files read, new or already indexed
+    derived: int = 0  # DICOM SEG and RT Structure Sets indexed with their study
 
     def summary(self) -> str:
         text = (f"{self.files_seen} files: {self.instances_added} images added, {self.duplicates} already indexed, "
                 f"{len(self.skipped)} skipped; {self.patients} patients, {self.studies} studies, "
-                f"{self.series} series")
+                f"{self.series} series" + (f", {self.derived} segmentation(s)" if self.derived else ""))
         return text + (" (cancelled; what was read before is kept)" if self.cancelled else "")
 
     def to_json(self) -> dict:
@@ -135,6 +136,7 @@ class _Batch:
         self.seen_studies: set[str] = set()
         self.seen_series: set[str] = set()
         self.sop_uids: set[str] = set()
+        self.derived: list = []  # derived.DerivedRef: SEG and RTSTRUCT objects
 
 
 def _index_files(conn: sqlite3.Connection, files: list[str], report: ImportReport, ctx: JobContext) -> None:
@@ -160,6 +162,8 @@ def _add_file(path: str, batch: _Batch, report: ImportReport) -> None:
     except hdr.HeaderError as exc:
         report.skipped.append((path, str(exc)))
         return
+    if _add_derived(h, batch, report):
+        return
     reason = _unusable(h)
     if reason:
         report.skipped.append((path, reason))
@@ -181,6 +185,32 @@ def _add_file(path: str, batch: _Batch, report: ImportReport) -> None:
     batch.series.setdefault(h.series_uid, (h.series_uid, h.study_uid, h.modality, h.series_number,
                                            h.series_description, h.series_date or h.study_date))
     batch.instances.append(_instance_row(h))
+
+
+def _add_derived(h: hdr.Header, batch: _Batch, report: ImportReport) -> bool:
+    """Index a DICOM SEG or RT Structure Set with its study (they are not images of their own)."""
+    from medstation.core.errors import MedStationError
+    from medstation.core.imaging import derived
+
+    if h.sop_class not in derived.DERIVED_CLASSES and h.modality not in ("SEG", "RTSTRUCT"):
+        return False
+    try:
+        ref = derived.describe(h.path)
+    except MedStationError as exc:
+        report.skipped.append((h.path, exc.message))
+        return True
+    if not ref.sop_uid or not ref.study_uid:
+        report.skipped.append((h.path, f"{ref.kind} without a SOP Instance or Study Instance UID"))
+        return True
+    pid = h.patient_id or f"(no ID) {h.patient_name}".strip()
+    batch.patients.setdefault(pid, (pid, h.patient_name, h.birth_date, h.sex))
+    batch.studies.setdefault(h.study_uid, (h.study_uid, pid, h.study_date, h.study_time, h.study_description,
+                                           h.accession))
+    batch.seen_patients.add(pid)
+    batch.seen_studies.add(h.study_uid)
+    batch.derived.append(ref)
+    report.derived += 1
+    return True
 
 
 def _unusable(h: hdr.Header) -> str:
@@ -255,6 +285,15 @@ def _decode_row(row: dict) -> dict:
 def _flush(conn: sqlite3.Connection, batch: _Batch, report: ImportReport) -> None:
     """Insert the new instances; an instance already indexed whose file has gone (a moved USB stick or CD) takes
     the new location. Both count as already indexed."""
+    if batch.derived:
+        from medstation.core.imaging import derived
+
+        derived.ensure(conn)
+        with db.transaction(conn):
+            conn.executemany("INSERT OR IGNORE INTO img_patient VALUES (?,?,?,?)", batch.patients.values())
+            conn.executemany("INSERT OR IGNORE INTO img_study VALUES (?,?,?,?,?,?)", batch.studies.values())
+            derived.store(conn, batch.derived)
+        batch.derived.clear()
     if not batch.instances:
         return
     uids = [row[0] for row in batch.instances]

@@ -1,7 +1,8 @@
 """The data the imaging pane, the inference layer and the CLI pass between them.
 
 ``Volume`` is one displayable stack: a series (or one stack of it, after geometry checks split it), or a
-multi-frame object. Pixels are in modality units (HU for CT after rescale) as float32, shape (frames, rows,
+multi-frame object. Pixels are in modality units (HU for CT after rescale): int16 where the rescale keeps values
+whole numbers that fit (most CT: half the memory), else float32; shape (frames, rows,
 columns) or (frames, rows, columns, 3) for colour. Geometry is in patient coordinates (LPS, millimetres).
 """
 from __future__ import annotations
@@ -32,7 +33,7 @@ class VoiLut:
 
 @dataclass
 class Volume:
-    pixels: np.ndarray  # float32 (z, y, x) or uint8 (z, y, x, 3) for colour
+    pixels: np.ndarray  # int16 or float32 (z, y, x) in modality units, or uint8 (z, y, x, 3) for colour
     spacing: tuple[float, float, float]  # (z, y, x) mm; z from positions, 1.0 when unknown
     origin: tuple[float, float, float] = (0.0, 0.0, 0.0)  # position of first voxel (LPS mm)
     row_dir: tuple[float, float, float] = (1.0, 0.0, 0.0)  # direction of increasing column index (LPS)

@@ -43,3 +43,23 @@ def save_png(rgb: np.ndarray, path) -> None:
     from PIL import Image
 
     Image.fromarray(rgb, mode="RGB").save(path)
+
+
+def outline(mask: np.ndarray) -> np.ndarray:
+    """The boundary pixels of a 2D boolean mask (pixels of the mask with a 4-neighbour outside it)."""
+    padded = np.pad(mask, 1, constant_values=False)
+    inner = padded[1:-1, 1:-1] & padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
+    return mask & ~inner
+
+
+def blend_labels(pixels: np.ndarray, labels: np.ndarray, colours: dict[int, tuple[int, int, int]], center: float,
+                 width: float, alpha: float = 0.45, outlined: bool = False) -> np.ndarray:
+    """uint8 RGB of the windowed slice with each label value painted in its colour (filled or as outlines)."""
+    rgb = (window(pixels, center, width) * 255.0)[..., None].repeat(3, axis=2)
+    for value, colour in colours.items():
+        mask = labels == value
+        if outlined:
+            mask = outline(mask)
+        weight = 1.0 if outlined else alpha
+        rgb[mask] = rgb[mask] * (1 - weight) + np.asarray(colour, np.float32) * weight
+    return rgb.round().astype(np.uint8)

@@ -70,7 +70,12 @@ class ModelsDialog(QDialog):
         bundle = self.current()
         if bundle is None:
             return
-        self.card.setMarkdown(bundle.card())
+        from medstation.services import models
+
+        notes = models.run_notes(bundle)
+        preface = "".join(f"- {n}\n" for n in notes)
+        preface = f"## How MedStation runs this bundle\n\n{preface}\n" if notes else ""
+        self.card.setMarkdown(preface + bundle.card())
         self.meta.setPlainText(json.dumps(bundle.metadata, indent=2))
         problems = "; ".join(bundle.problems)
         self.status.setText(f"{bundle.root}" + (f"  (warning: {problems})" if problems else ""))
@@ -90,4 +95,8 @@ class ModelsDialog(QDialog):
             self.verify_button.setEnabled(True)
             self.status.setText(f"\u2716 {text}")
 
-        self.ctx.jobs.submit(f"Verify {bundle.name}", lambda ctx: bundle.verify(), on_result=done, on_error=failed)
+        self.ctx.jobs.submit(f"Verify {bundle.name}", lambda ctx: _decide(bundle), on_result=done, on_error=failed)
+
+
+def _decide(bundle):
+    return bundle.verify()

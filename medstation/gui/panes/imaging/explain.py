@@ -165,7 +165,7 @@ class ExplainPanel(QWidget):
         self.plot.set_scores(np.zeros(0), 0.5)
         self._clear_why()
         self.models.clear()
-        matches = matching.rank(volume, None) if volume is not None else []
+        matches = matching.rank(volume, None, kind="classification") if volume is not None else []
         for fit in matches:
             self.models.addItem(f"{fit.bundle.name} {fit.bundle.version}", fit.bundle.name)
             self.models.setItemData(self.models.count() - 1, fit.reason, Qt.ToolTipRole)

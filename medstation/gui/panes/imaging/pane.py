@@ -126,6 +126,10 @@ class ImagingPane(Pane):
 
         self.explain_panel = ExplainPanel(self.ctx, self)
         self.add_side_panel("Why", self.explain_panel)
+        from medstation.gui.panes.imaging.segpanel import SegmentPanel
+
+        self.segment_panel = SegmentPanel(self.ctx, self)
+        self.add_side_panel("Segment", self.segment_panel)
 
     def _viewer_area(self) -> QWidget:
         area = QWidget()

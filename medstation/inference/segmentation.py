@@ -1,0 +1,161 @@
+"""Run a MONAI bundle's segmentation on a series, as the bundle's own evaluator would, without its loader or saver.
+
+The series (a ``Volume``, LPS geometry) becomes a MetaTensor with its RAS affine - what MONAI's image loader would
+produce from the same files - and then goes through the bundle's own preprocessing transforms, its inferer
+(SlidingWindowInferer, SliceInferer, ...) and its postprocessing, whose ``Invertd`` maps the prediction back to the
+series' geometry. Probabilities are taken just before the first ``AsDiscreted``. Progress is reported per network
+call and cancel is checked between calls; on CUDA the network runs under float16 autocast.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+from typing import Any
+
+import numpy as np
+
+from medstation.core.imaging.labels import LabelStats, Segmentation  # noqa: F401  (re-exported)
+from medstation.core.imaging.model import Volume
+from medstation.core.jobs import JobContext, null_context
+
+# --- geometry -------------------------------------------------------------------------------------------------
+
+def ras_affine(volume: Volume) -> np.ndarray:
+    """The 4x4 affine of the array ``pixels.transpose(2, 1, 0)`` (x=column, y=row, z=slice) in RAS millimetres."""
+    sz, sy, sx = volume.spacing
+    lps = np.eye(4)
+    lps[:3, 0] = np.asarray(volume.row_dir) * sx
+    lps[:3, 1] = np.asarray(volume.col_dir) * sy
+    lps[:3, 2] = np.asarray(volume.slice_dir) * sz
+    lps[:3, 3] = volume.origin
+    return np.diag([-1.0, -1.0, 1.0, 1.0]) @ lps
+
+
+def as_meta_tensor(volume: Volume, pixels: np.ndarray | None = None):
+    """The series as MONAI's loader would give it: no channel axis yet, (x, y, z), RAS affine, float32."""
+    import torch
+    from monai.data import MetaTensor
+
+    data = volume.pixels if pixels is None else pixels
+    array = np.ascontiguousarray(data.transpose(2, 1, 0), dtype=np.float32)
+    affine = torch.as_tensor(ras_affine(volume), dtype=torch.float64)
+    meta = {"original_channel_dim": "no_channel", "filename_or_obj": volume.series_uid or "series",
+            "spatial_shape": np.asarray(array.shape), "original_affine": affine.clone().numpy(), "space": "RAS"}
+    return MetaTensor(torch.from_numpy(array), affine=affine, meta=meta)
+
+
+def to_series_axes(array: np.ndarray) -> np.ndarray:
+    """(x, y, z) -> (z, y, x), the Volume's axis order."""
+    return np.ascontiguousarray(np.asarray(array).transpose(2, 1, 0))
+
+
+# --- running ----------------------------------------------------------------------------------------------------
+
+class _CountedNetwork:
+    """The network as the inferer sees it: one progress report and one cancel check per call."""
+
+    def __init__(self, network, ctx: JobContext, total: int, label: str):
+        self.network, self.ctx, self.total, self.label, self.done = network, ctx, max(1, total), label, 0
+
+    def __call__(self, x, *args, **kwargs):
+        self.ctx.check()
+        out = self.network(x, *args, **kwargs)
+        self.done += 1
+        self.ctx.progress(min(self.done, self.total), self.total,
+                          f"{self.label}: window {min(self.done, self.total)} of {self.total}")
+        return out
+
+
+def network_calls(inferer, shape: tuple[int, ...]) -> int:
+    """How many times ``inferer`` will call the network on a (1, C, *spatial) input (for progress)."""
+    roi = getattr(inferer, "roi_size", None)
+    overlap = getattr(inferer, "overlap", 0.25)
+    batch = max(1, int(getattr(inferer, "sw_batch_size", 1) or 1))
+    spatial = list(shape[2:])
+    slices = 1
+    if hasattr(inferer, "spatial_dim"):
+        slices = spatial.pop(int(inferer.spatial_dim))
+    if roi is None:
+        return slices
+    roi = list(roi) if isinstance(roi, (list, tuple)) else [roi] * len(spatial)
+    windows = 1
+    for size, r in zip(spatial, roi):
+        r = size if r is None or r <= 0 else r
+        step = max(1, int(r * (1 - overlap)))
+        windows *= 1 if size <= r else math.ceil((size - r) / step) + 1
+    return slices * math.ceil(windows / batch)
+
+
+def _autocast(device: str):
+    if device.startswith("cuda"):
+        import torch
+
+        return torch.autocast("cuda", dtype=torch.float16)
+    return contextlib.nullcontext()
+
+
+def _is_discretising(transform: Any) -> bool:
+    return type(transform).__name__ in ("AsDiscreted", "AsDiscrete")
+
+
+def run(built, volume: Volume, in_key: str, out_key: str, device: str, ctx: JobContext | None = None,
+        label: str = "segmentation") -> tuple[np.ndarray, np.ndarray | None]:
+    """The bundle's pipeline on ``volume``: (labels (C, x, y, z), probabilities (C, x, y, z) or None)."""
+    import torch
+    from monai.data import decollate_batch, list_data_collate
+    from monai.transforms import apply_transform
+
+    ctx = ctx or null_context()
+    ctx.progress(0, None, f"{label}: preprocessing")
+    data = {in_key: as_meta_tensor(volume)}
+    if built.preprocessing is not None:
+        data = apply_transform(built.preprocessing, data)
+    batch = list_data_collate([data])
+    image = batch[in_key].to(device)
+    counted = _CountedNetwork(built.network, ctx, network_calls(built.inferer, tuple(image.shape)), label)
+    with torch.inference_mode(), _autocast(device):
+        pred = built.inferer(image, counted)
+    batch[out_key] = pred.float() if pred.dtype != torch.float32 else pred
+    item = decollate_batch(batch)[0]
+    ctx.check()
+    ctx.progress(0, None, f"{label}: mapping back to the series")
+    probabilities = None
+    transforms = list(getattr(built.postprocessing, "transforms", [])) if built.postprocessing is not None else []
+    if built.postprocessing is not None and not transforms:
+        transforms = [built.postprocessing]
+    with torch.inference_mode():
+        for transform in transforms:
+            if _is_discretising(transform) and probabilities is None:
+                probabilities = _numpy(item[out_key])
+            item = apply_transform(transform, item)
+    return _numpy(item[out_key]), probabilities
+
+
+def _numpy(value) -> np.ndarray:
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+def label_map(pred: np.ndarray) -> np.ndarray:
+    """Postprocessed prediction (C, x, y, z) -> uint8 label map (z, y, x): one channel holds labels already;
+    several binary channels (sigmoid bundles) give each voxel the highest channel that is on."""
+    if pred.shape[0] == 1:
+        labels = np.rint(pred[0])
+    else:
+        on = pred > 0.5
+        labels = np.where(on.any(axis=0), pred.shape[0] - 1 - np.argmax(on[::-1], axis=0), 0)
+    return to_series_axes(np.clip(labels, 0, 255).astype(np.uint8))
+
+
+def probability_maps(probs: np.ndarray | None, values: list[int]) -> dict[int, np.ndarray]:
+    """Channels of (C, x, y, z) probabilities for the given label values, as uint8 (z, y, x) 0..255."""
+    if probs is None:
+        return {}
+    out = {}
+    for value in values:
+        if value < probs.shape[0]:
+            out[value] = to_series_axes(np.clip(np.rint(probs[value] * 255.0), 0, 255).astype(np.uint8))
+    return out
