@@ -139,3 +139,23 @@ def annotate_sample(table, sample: str) -> SampleCounts:
                         int((carried & (codes == HOM_ALT)).sum()), int((codes == NO_CALL).sum()),
                         int((codes == HOM_REF).sum()), int((carries & ~ok).sum()),
                         somatic_presence=bool((~has_gt & carries).any() and not has_gt.any()))
+
+
+_TRANSITIONS = {("A", "G"), ("G", "A"), ("C", "T"), ("T", "C")}
+
+
+def sample_summary(table, counts: SampleCounts | None) -> dict:
+    """What any genotyped file supports about the sample's own variants: counts by type and zygosity, Ti/Tv of
+    its SNVs and its het/hom-alt ratio."""
+    carried = table["carried"].to_numpy(dtype=bool) if "carried" in table.columns else np.zeros(len(table), bool)
+    own = table[carried]
+    snv = own[own["type"] == "SNV"]
+    pairs = list(zip(snv["ref"].str.upper(), snv["alt"].str.upper()))
+    ti = sum(p in _TRANSITIONS for p in pairs)
+    tv = len(pairs) - ti
+    het, hom = (counts.het, counts.hom_alt) if counts else (0, 0)
+    return {"counts": counts.as_dict() if counts else None,
+            "by_type": {str(k): int(v) for k, v in own["type"].value_counts().items()},
+            "ti": int(ti), "tv": int(tv), "ti_tv": round(ti / tv, 3) if tv else None,
+            "het_hom_ratio": round(het / hom, 3) if hom else None,
+            "by_chrom": {str(k): int(v) for k, v in own["chrom"].astype(str).value_counts().head(30).items()}}

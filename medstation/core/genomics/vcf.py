@@ -20,7 +20,7 @@ from medstation.core.genomics.annotate import (ALIASES, CLINVAR_FLAGS, INFO_CLIN
                                                first_consequence, normalise_clinvar, to_float)
 from medstation.core.genomics.frequency import (apply_population, frequency_keys, named_resource,
                                                 record_frequencies)
-from medstation.core.genomics.sample import SampleCounts, annotate_sample, pick_samples
+from medstation.core.genomics.sample import SampleCounts, annotate_sample, passing, pick_samples
 from medstation.core.jobs import JobContext, null_context
 
 _BASES = re.compile(r"^[ACGTNacgtn]+$")
@@ -419,7 +419,11 @@ def _finish(variants: VariantSet) -> VariantSet:
     apply_population(variants.table, header)
     header["assembly"], header["assembly_how"] = detect_build(header, variants.table)
     header.pop("raw_header", None)
-    variants.counts = annotate_sample(variants.table, variants.sample) if variants.sample else None
+    if variants.sample:
+        variants.counts = annotate_sample(variants.table, variants.sample)
+    else:  # a sites-only file lists its findings without genotypes: every passing record is one
+        variants.table["zygosity"] = "not genotyped"
+        variants.table["carried"] = passing(variants.table["filter"].to_numpy(dtype=object))
     return variants
 
 
