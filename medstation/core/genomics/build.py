@@ -111,5 +111,5 @@ def detect_build(header: dict, table) -> tuple[str, str]:
     decided = from_header(header) or from_positions(table)
     if decided:
         return decided
-    return UNKNOWN, ("unknown: the header names no reference and no contig lengths, and no well-known site or "
-                     "chromosome end in the records decides it")
+    return UNKNOWN, ("the header names no reference and no contig lengths, and no well-known site or chromosome "
+                     "end in the records decides it")
