@@ -26,7 +26,14 @@ def test_open_filter_sort_explain_and_export(main_window, qtbot, qtmodeltester, 
                                             monkeypatch):
     pane = _open(main_window, qtbot, lancet_slice)
     model, table = pane.model, pane.analysis.variants.table
-    assert model.rowCount() == 1500 and pane.stack.currentIndex() == 1
+    # by default the table lists the tumour sample's own findings: ALT carried, FILTER and FT passing
+    own = int(table["carried"].sum())
+    assert 0 < own < 1500 and model.rowCount() == own and pane.stack.currentIndex() == 1
+    assert pane.count.text() == f"{own} of 1500 records shown"
+    assert pane.sample_box.currentText() == "HCC1395_T1" and pane.sample_box.count() == 2
+    pane.filters.own_only.setChecked(False)
+    qtbot.waitUntil(lambda: model.rowCount() == 1500)
+    assert pane.count.text() == "1500 of 1500 records shown"
     qtmodeltester.check(model)
     assert model.data(model.index(0, COL["pos"])) == "113820"
     assert model.data(model.index(0, COL["vaf"])) == f"{73 / 75:.3g}"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from medstation.core import atomic
 
-STATE_COLOURS = {"ROH": "#c0392b", "not ROH": "#95a5a6", "low VAF (subclonal)": "#2980b9",
+STATE_COLOURS = {"ROH": "#c0392b", "not ROH": "#95a5a6", "short homozygous stretch (not called)": "#e8b0a8", "low VAF (subclonal)": "#2980b9",
                  "mid VAF (heterozygous)": "#27ae60", "high VAF (LOH / homozygous)": "#c0392b"}
 
 

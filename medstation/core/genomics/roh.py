@@ -141,17 +141,19 @@ def runs_of_homozygosity(variants, samples: list[str] | None = None, ctx: JobCon
     roh_state = int(np.argmin(model.emissionprob_[:, 1]))
     names = {roh_state: "ROH", 1 - roh_state: "not ROH"}
     all_states = model.predict(obs, lengths)
-    segments, fractions, sparse, offset = [], {}, {}, 0
+    segments, fractions, decoded, sparse, offset = [], {}, {}, {}, 0
     for sample, keep, o in sequences:
         states = all_states[offset: offset + len(o)]
         offset += len(o)
-        segs = _apply_thresholds(_runs(chrom[keep], pos[keep], states, o.astype(float), sample, names))
-        segments += segs
+        segs = _runs(chrom[keep], pos[keep], states, o.astype(float), sample, names)
         span = sum(s.end - s.start + 1 for s in segs) or 1
+        decoded[sample] = sum(s.end - s.start + 1 for s in segs if s.state == "ROH") / span
+        segs = _apply_thresholds(segs)
+        segments += segs
         fractions[sample] = sum(s.end - s.start + 1 for s in segs if s.state == "ROH") / span
         sparse[sample] = sparsity(chrom[keep], pos[keep])
     ctx.progress(1.0, None, "runs of homozygosity ready")
-    summary = {"fraction_in_roh": fractions, "het_rate_roh": float(model.emissionprob_[roh_state, 1]),
+    summary = {"fraction_in_roh": fractions, "fraction_homozygous_state": decoded, "het_rate_roh": float(model.emissionprob_[roh_state, 1]),
                "het_rate_other": float(model.emissionprob_[1 - roh_state, 1]),
                "transmat": model.transmat_.round(4).tolist(), "thresholds": thresholds_text(),
                "too_sparse": sparse}

@@ -11,7 +11,8 @@ VARIANT_COLUMNS = [
     ("Chrom", "chrom", "text"), ("Position", "pos", "int"), ("Ref", "ref", "text"), ("Alt", "alt", "text"),
     ("Gene", "gene", "text"), ("Consequence", "consequence", "text"), ("HGVS", "hgvs", "text"),
     ("ClinVar", "clinvar", "text"), ("Pop. AF", "gnomad_af", "af"), ("QUAL", "qual", "float"),
-    ("FILTER", "filter", "text"), ("GT", "gt", "text"), ("VAF", "vaf", "float"),
+    ("Cohort AF", "cohort_af", "af"), ("FILTER", "filter", "text"), ("GT", "gt", "text"),
+    ("Zygosity", "zygosity", "text"), ("Depth", "depth", "float"), ("VAF", "vaf", "float"),
     ("Class", "classification", "text"), ("Evidence", "evidence", "text"), ("P(real)", "p_valid", "prob"),
     ("Line", "line", "int"),
 ]
@@ -29,9 +30,12 @@ class VariantFilter:
     max_af: float = 1.0            # population allele frequency ceiling
     min_vaf: float = 0.0
     text: str = ""
+    own_only: bool = False         # only the shown sample's own findings (carried, PASS)
 
     def mask(self, table, haystack) -> np.ndarray:
         keep = np.ones(len(table), dtype=bool)
+        if self.own_only and "carried" in table.columns:
+            keep &= table["carried"].to_numpy(dtype=bool)
         if self.gene:
             keep &= table["gene"].str.upper().str.startswith(self.gene.strip().upper()).to_numpy()
         if self.consequence:
@@ -80,6 +84,8 @@ class VariantTableModel(QAbstractTableModel):
         self._apply()
 
     def _column_array(self, name: str) -> np.ndarray:
+        if name not in self.table.columns:
+            return np.full(len(self.table), "" if name in ("zygosity",) else np.nan, dtype=object)
         column = self.table[name]
         if name == "chrom":
             return column.astype(str).to_numpy(dtype=object)
@@ -171,7 +177,13 @@ class VariantTableModel(QAbstractTableModel):
         if self.table is None:
             return
         self.layoutAboutToBeChanged.emit()
+        before = [(index, int(self._order[index.row()])) for index in self.persistentIndexList()
+                  if index.isValid() and index.row() < len(self._order)]
         self._order = self._sorted(self._order, column, order)
+        where = np.full(len(self.table), -1, dtype=np.int64)
+        where[self._order] = np.arange(len(self._order))
+        for index, table_row in before:  # selections and the current index follow their variant
+            self.changePersistentIndex(index, self.index(int(where[table_row]), index.column()))
         self.layoutChanged.emit()
 
 
