@@ -159,3 +159,17 @@ def sample_summary(table, counts: SampleCounts | None) -> dict:
             "ti": int(ti), "tv": int(tv), "ti_tv": round(ti / tv, 3) if tv else None,
             "het_hom_ratio": round(het / hom, 3) if hom else None,
             "by_chrom": {str(k): int(v) for k, v in own["chrom"].astype(str).value_counts().head(30).items()}}
+
+
+def cohort_counts(variants) -> dict[str, dict[str, int]]:
+    """Genotype counts of every sample from the genotype matrix, for choosing a sample: het, hom-alt, no-call and
+    hom-ref over all records, and ``carried`` (het or hom-alt where the record FILTER passes; a sample's own FT
+    is applied once that sample is shown)."""
+    gts = variants.genotypes
+    if gts is None:
+        return {}
+    ok = passing(variants.table["filter"].to_numpy(dtype=object))[:, None]
+    het, hom = gts == HET, gts == HOM_ALT
+    columns = {"het": het.sum(axis=0), "hom_alt": hom.sum(axis=0), "no_call": (gts == NO_CALL).sum(axis=0),
+               "hom_ref": (gts == HOM_REF).sum(axis=0), "carried": ((het | hom) & ok).sum(axis=0)}
+    return {s: {k: int(v[i]) for k, v in columns.items()} for i, s in enumerate(variants.samples)}

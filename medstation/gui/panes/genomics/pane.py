@@ -199,6 +199,11 @@ class GenomicsPane(Pane):
         self.sample_box.blockSignals(True)
         self.sample_box.clear()
         self.sample_box.addItems(variants.samples)
+        from medstation.core.genomics.sample import cohort_counts
+
+        for i, (name, c) in enumerate(cohort_counts(variants).items()):
+            self.sample_box.setItemData(i, f"{name}: carries {c['carried']} ({c['het']} het, {c['hom_alt']} "
+                                           f"hom-alt); {c['no_call']} no-call", Qt.ToolTipRole)
         self.sample_box.setCurrentText(variants.sample)
         self.sample_box.blockSignals(False)
         self.sample_box.setEnabled(len(variants.samples) > 1)

@@ -1,0 +1,179 @@
+"""A report about one sample's own variants: genotype counts checked against cyvcf2 and bcftools on real cohort
+VCFs, FILTER/FT, tumour/normal pairs from the header, and reports that never list a variant the sample lacks."""
+from __future__ import annotations
+
+import gzip
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from cyvcf2 import VCF
+
+from medstation.core.genomics.sample import cohort_counts
+from medstation.core.genomics.vcf import load_vcf
+from medstation.inference.genomics.pipeline import analyse, report_content
+from tests.conftest import require_data
+
+
+def _examples():
+    return require_data("pyvcf_examples") / "examples"
+
+
+COHORTS = [("pyvcf_examples", "examples/1kg.vcf.gz"), ("cyvcf2_tests", "tests/test.vcf.gz"),
+           ("pyvcf_examples", "examples/gatk.vcf.gz"), ("pyvcf_examples", "examples/freebayes.vcf.gz")]
+
+
+def _independent_counts(path) -> dict[str, dict[str, int]]:
+    """Per-sample genotype counts straight from cyvcf2 (htslib), FILTER PASS/. for 'carried'."""
+    vcf = VCF(str(path))
+    samples = list(vcf.samples)
+    out = {s: {"het": 0, "hom_alt": 0, "no_call": 0, "hom_ref": 0, "carried": 0} for s in samples}
+    names = {0: "hom_ref", 1: "het", 2: "no_call", 3: "hom_alt"}
+    for record in vcf:
+        passing = record.FILTER is None
+        for sample, code in zip(samples, record.gt_types):
+            out[sample][names[int(code)]] += 1
+            out[sample]["carried"] += int(passing and code in (1, 3))
+    return out
+
+
+@pytest.mark.parametrize("source,name", COHORTS)
+def test_counts_of_every_sample_equal_cyvcf2(source, name):
+    path = require_data(source) / name
+    variants = load_vcf(path)
+    expected = _independent_counts(path)
+    assert len(expected) == len(variants.samples) >= 5
+    assert cohort_counts(variants) == expected
+    # the report's own path (one sample's table) agrees for the first, a middle and the last sample
+    for sample in (variants.samples[0], variants.samples[len(variants.samples) // 2], variants.samples[-1]):
+        counts = load_vcf(path, sample=sample).counts
+        want = expected[sample]
+        assert (counts.carried, counts.no_call, counts.hom_ref) == (want["carried"], want["no_call"],
+                                                                    want["hom_ref"])
+        assert counts.het + counts.hom_alt == counts.carried
+        assert counts.sentence().startswith(f"{len(variants)} records; the sample carries {want['carried']}: ")
+
+
+def test_counts_of_every_sample_equal_bcftools_stats():
+    if shutil.which("bcftools") is None:
+        pytest.skip("bcftools is not installed (scripts/system_deps.sh installs it)")
+    path = _examples() / "1kg.vcf.gz"
+    out = subprocess.run(["bcftools", "stats", "-s", "-", str(path)], capture_output=True, text=True,
+                         check=True).stdout
+    psc = [line.split("\t") for line in out.splitlines() if line.startswith("PSC\t")]
+    counts = cohort_counts(load_vcf(path))
+    assert len(psc) == len(counts) == 629
+    for row in psc:  # all SNVs: bcftools' ref/het/hom counts cover every record
+        sample, ref_hom, alt_hom, het, indels, missing = row[2], *map(int, (row[3], row[4], row[5], row[8], row[13]))
+        assert indels == 0
+        assert (counts[sample]["hom_ref"], counts[sample]["hom_alt"], counts[sample]["het"],
+                counts[sample]["no_call"]) == (ref_hom, alt_hom, het, missing)
+
+
+def test_sample_ft_filters_its_own_calls():
+    path = _examples() / "FT.vcf.gz"
+    # independently from the text: per sample, records with an ALT genotype whose FT (if any) is not PASS
+    rows = [line.rstrip("\n").split("\t") for line in gzip.open(path, "rt") if not line.startswith("#")]
+    for index, sample in enumerate(["1", "2", "3", "4", "5"]):
+        kept = failed = 0
+        for row in rows:
+            keys, values = row[8].split(":"), row[9 + index].split(":")
+            call = dict(zip(keys, values))
+            if call["GT"] in ("0", ".", "0/0"):
+                continue
+            ok = row[6] in ("PASS", ".") and call.get("FT", "PASS") in ("PASS", ".")
+            kept, failed = kept + ok, failed + (not ok)
+        counts = load_vcf(path, sample=sample).counts
+        assert (counts.carried, counts.filtered) == (kept, failed)
+    table = load_vcf(path, sample="3").table
+    ft_failed = table[(table["ft"] == "DP125;DP130") & (table["gt"] == "1")]
+    assert len(ft_failed) and not ft_failed["carried"].any()
+
+
+@pytest.mark.parametrize("sample", ["101976-101976", "100920-100920", "51174-51174"])
+def test_reports_list_only_the_samples_own_variants(sample):
+    path = require_data("cyvcf2_tests") / "tests" / "test.vcf.gz"
+    vcf = VCF(str(path))
+    column = list(vcf.samples).index(sample)
+    own = {(r.CHROM, r.POS, r.REF, r.ALT[0]) for r in vcf if r.gt_types[column] in (1, 3) and r.FILTER is None}
+    analysis = analyse(path, sample=sample, audit_it=False)
+    content = report_content(analysis)
+    listed = content["prioritised"]
+    assert content["sample"] == sample and content["annotation_notice"] == ""
+    assert listed and all((v["chrom"], v["pos"], v["ref"], v["alt"]) in own for v in listed)
+    assert all(v["zygosity"] in ("het", "hom-alt") and v["gt"] not in ("0/0", "./.", "0|0") for v in listed)
+    assert all(v["why"].startswith(v["classification"]) for v in listed)
+    assert len(listed) + content["more_below_threshold"] == len(own) == content["sample_summary"]["counts"][
+        "carried"]
+    # only the sample's own variants are classified
+    assert sum(content["summary"]["classes"].values()) == len(own)
+
+
+def test_unannotated_cohort_report_says_so_and_lists_nothing(tmp_path):
+    from medstation.core.genomics.report import write_report
+
+    analysis = analyse(_examples() / "1kg.vcf.gz", sample="HG00100", audit_it=False)
+    content = report_content(analysis)
+    assert content["prioritised"] == [] and content["summary"]["classes"] == {}
+    counts = content["sample_summary"]["counts"]
+    assert counts["sentence"] == ("381 records; the sample carries 6: 4 het, 2 hom-alt; 201 no-call; "
+                                  "174 homozygous reference")
+    assert content["sample_summary"]["ti"] + content["sample_summary"]["tv"] == 6
+    pdf, _json = write_report(content, tmp_path)
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    page1 = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-layout", str(pdf), "-"], capture_output=True,
+                           text=True, check=True).stdout
+    flat = " ".join(page1.split())
+    assert "This file carries no consequence or clinical annotation, so no variant is classified or " \
+           "prioritised: annotate it with Ensembl VEP or SnpEff and reopen it" in flat
+    assert "None listed:" in flat and "HG00100" in flat and "the sample carries 6: 4 het, 2 hom-alt" in flat
+    assert "CYP2D6 (all alleles) - not tested: needs copy-number/structural calls" in flat
+    assert "not tested: genome build unknown" in flat
+
+
+def test_annotated_tumour_file_still_prioritises(lancet_slice):
+    analysis = analyse(lancet_slice, audit_it=False)
+    content = report_content(analysis, top=5)
+    table = analysis.variants.table
+    assert content["somatic"] and "Tier I/II need" in content["tier_note"]
+    assert len(content["prioritised"]) == 5
+    assert content["more_below_threshold"] == int(table["carried"].sum()) - 5
+    first = content["prioritised"][0]
+    assert first["tier"] == "Tier III" and first["zygosity"] in ("het", "hom-alt", "present")
+    assert "loss of function" in first["why"] and first["depth"] and first["vaf"] is not None
+    assert set(table.loc[~table["carried"], "classification"]) == {""}
+
+
+def test_tumour_normal_pair_from_mutect2_header(tmp_path):
+    source = require_data("varcode") / "mutect-example.vcf"
+    lines = source.read_text().splitlines(keepends=True)
+    out = []
+    for line in lines:
+        if line.startswith("#CHROM"):
+            out += ["##normal_sample=NormalSample\n", "##tumor_sample=SomaticSample\n"]
+            parts = line.rstrip("\n").split("\t")
+            line = "\t".join(parts[:9] + list(reversed(parts[9:]))) + "\n"  # normal first, names now neutral
+        elif not line.startswith("#"):
+            parts = line.rstrip("\n").split("\t")
+            line = "\t".join(parts[:9] + list(reversed(parts[9:]))) + "\n"
+        out.append(line)
+    renamed = "".join(out).replace("SomaticSample", "S_two").replace("NormalSample", "S_one")
+    path = tmp_path / "pair.vcf"
+    path.write_text(renamed)
+    variants = load_vcf(path)
+    assert variants.samples == ["S_one", "S_two"]
+    assert (variants.sample, variants.normal) == ("S_two", "S_one")
+    original = load_vcf(source)
+    assert (original.sample, original.normal) == ("SomaticSample", "NormalSample")
+    assert np.array_equal(variants.table["carried"].to_numpy(), original.table["carried"].to_numpy())
+    chosen = load_vcf(path, sample="S_one")
+    assert (chosen.sample, chosen.normal) == ("S_one", None)
+
+
+def test_unknown_sample_is_a_clear_message():
+    from medstation.core.errors import MedStationError
+
+    with pytest.raises(MedStationError, match=r"sample 'NOPE' is not in the file \(its samples: HG00098, "):
+        load_vcf(_examples() / "1kg.vcf.gz", sample="NOPE")
