@@ -177,3 +177,17 @@ def test_unknown_sample_is_a_clear_message():
 
     with pytest.raises(MedStationError, match=r"sample 'NOPE' is not in the file \(its samples: HG00098, "):
         load_vcf(_examples() / "1kg.vcf.gz", sample="NOPE")
+
+
+def test_somatic_calls_without_genotypes_use_the_tumour_read_counts():
+    # Strelka2 writes no GT: presence comes from the tumour's tier-1 counts of the ALT base (AU/CU/GU/TU)
+    variants = load_vcf(require_data("varcode") / "real_callers" / "strelka2_somatic_snvs.vcf")
+    assert (variants.sample, variants.normal) == ("TUMOR", "NORMAL")
+    first = variants.table.iloc[0]  # G>A, tumour AU 11, GU 17; normal GU 30
+    assert (first["alt_reads"], first["vaf"]) == (11, pytest.approx(11 / 28))
+    assert (first["normal_depth"], first["normal_alt"]) == (30, 0)
+    counts = variants.counts
+    assert (counts.carried, counts.filtered) == (2, 1)  # the LowEVS call is present but not a finding
+    assert counts.sentence().startswith("3 records; the sample carries 2 (ALT reads or allele fraction above "
+                                        "zero, no genotype called)")
+    assert list(variants.table["zygosity"]) == ["present"] * 3

@@ -133,8 +133,23 @@ def annotation_columns(info, layout, alts) -> dict[str, np.ndarray]:
     return out
 
 
-def sample_columns(fmt, samples, index: int | None, n: int) -> tuple[np.ndarray, ...]:
-    """(VAF, depth, alt reads, GT text, FT text) for one sample, parsed per distinct FORMAT string."""
+def _tier_counts(values: dict, ref: np.ndarray, alt: np.ndarray):
+    """(ref reads, alt reads) from Strelka's tier-1 counts: AU/CU/GU/TU for SNVs, TAR/TIR for indels."""
+    first = {key: to_numbers(_fields(values[key], ",", 1)[0]) for key in ("AU", "CU", "GU", "TU", "TAR", "TIR")
+             if key in values}
+    if "TIR" in first and "TAR" in first:
+        return first["TAR"], first["TIR"]
+    if len(first) < 4:
+        return None
+    by_base = np.vstack([first[f"{b}U"] for b in "ACGT"] + [np.full(len(ref), np.nan)])
+    index = {"A": 0, "C": 1, "G": 2, "T": 3}
+    pick = (lambda bases: by_base[np.array([index.get(str(b).upper(), 4) for b in bases]), np.arange(len(bases))])
+    return pick(ref), pick(alt)
+
+
+def sample_columns(fmt, samples, index: int | None, n: int, ref=None, alleles=None) -> tuple[np.ndarray, ...]:
+    """(VAF, depth, alt reads, GT text, FT text) for one sample, parsed per distinct FORMAT string; read counts
+    from AD, else Strelka's tier-1 base/indel counts (with ``ref`` and the first ALT ``alleles``), else AF."""
     import pyarrow.compute as pc
 
     vaf, depth, alt = (np.full(n, np.nan) for _ in range(3))
@@ -155,6 +170,10 @@ def sample_columns(fmt, samples, index: int | None, n: int) -> tuple[np.ndarray,
             d, a = ref_n + alt_n, alt_n
             with np.errstate(invalid="ignore", divide="ignore"):
                 v = np.where(d > 0, alt_n / d, np.nan)
+        elif ref is not None and (tiers := _tier_counts(values, ref[rows], alleles[rows])) is not None:
+            d, a = tiers[0] + tiers[1], tiers[1]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                v = np.where(d > 0, a / d, np.nan)
         if "AF" in values:
             v = np.where(np.isnan(v), to_numbers(_fields(values["AF"], ",", 1)[0]), v)
         if "DP" in values:
@@ -234,12 +253,12 @@ def text_table(lines: list[str], reader, layout, tumour: int | None, normal: int
     missing = np.isnan(popfreq) & (ann["gnomad_af"] != "")
     popfreq[missing] = [to_float(v) for v in ann["gnomad_af"][missing]]
     samples = pc.split_pattern(cols[9], "\t") if n_samples else None
-    vaf, depth, alt_reads, gt, ft = sample_columns(cols[8], samples, tumour, n)
-    _nv, n_depth, n_alt, _ng, _nf = sample_columns(cols[8], samples, normal, n)
+    ref = cols[3].to_numpy(zero_copy_only=False)
+    vaf, depth, alt_reads, gt, ft = sample_columns(cols[8], samples, tumour, n, ref, alts)
+    _nv, n_depth, n_alt, _ng, _nf = sample_columns(cols[8], samples, normal, n, ref, alts)
     if reader.has_vaf:
         vaf = np.where(np.isnan(vaf), to_numbers(_info(info, "TUMOR_VAF")), vaf)
     regions = map_unique(_info(info, "STRATIFICATIONS"), str, "") if reader.has_regions else np.full(n, "", object)
-    ref = cols[3].to_numpy(zero_copy_only=False)
     table = pd.DataFrame({
         "chrom": pd.Categorical(cols[0].to_numpy(zero_copy_only=False)),
         "pos": pc.cast(cols[1], "int64").to_numpy(), "id": cols[2].to_numpy(zero_copy_only=False), "ref": ref,
