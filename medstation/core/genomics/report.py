@@ -141,9 +141,10 @@ def _listed_section(content, base, small, width):
         return out + [Paragraph(_esc(f"None listed: {why}"), small)]
     rows = [["#", "Variant", "Gene / change", "Zygosity", "Depth", "VAF", "Class", "Why ranked here"]]
     for i, v in enumerate(items, start=1):
-        rows.append([i, f"{v['chrom']}:{v['pos']} {v['ref']}>{v['alt']}",
+        rows.append([i, f"{v['chrom']}:{v['pos']} {_allele(v['ref'])}>{_allele(v['alt'])}",
                      f"{v['gene'] or ''} {v['hgvsp'] or v['hgvsc'] or v['consequence'] or ''}", v.get("zygosity"),
-                     _num(v["depth"]), _num(v["vaf"]), v.get("tier") or v["classification"], v.get("why", "")])
+                     _num(v["depth"]), "-" if v["vaf"] is None else f"{v['vaf']:.2f}",
+                     v.get("tier") or v["classification"], v.get("why", "")])
     out.append(_table(rows, [width * w for w in (0.04, 0.16, 0.15, 0.08, 0.07, 0.06, 0.1, 0.34)], small))
     more = content.get("more_below_threshold", 0)
     out.append(Paragraph(f"{more} more below threshold." if more else "No more of the sample's findings.", small))
@@ -227,6 +228,11 @@ def _variant_section(content, base, small, width):
             block.append(shap_drawing(v["shap"], width))
         out.append(KeepTogether(block))
     return out
+
+
+def _allele(text: str, keep: int = 8) -> str:
+    """A long REF/ALT shortened for a table cell ('GATGAG... (61 bp)')."""
+    return text if len(text) <= keep + 4 else f"{text[:keep]}... ({len(text)} bp)"
 
 
 def _num(value) -> str:

@@ -9,10 +9,10 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 # (header, table column, kind) - kind: "text", "int", "float", "af", "prob"
 VARIANT_COLUMNS = [
     ("Chrom", "chrom", "text"), ("Position", "pos", "int"), ("Ref", "ref", "text"), ("Alt", "alt", "text"),
+    ("Zygosity", "zygosity", "text"), ("Depth", "depth", "float"), ("VAF", "vaf", "float"),
     ("Gene", "gene", "text"), ("Consequence", "consequence", "text"), ("HGVS", "hgvs", "text"),
     ("ClinVar", "clinvar", "text"), ("Pop. AF", "gnomad_af", "af"), ("QUAL", "qual", "float"),
     ("Cohort AF", "cohort_af", "af"), ("FILTER", "filter", "text"), ("GT", "gt", "text"),
-    ("Zygosity", "zygosity", "text"), ("Depth", "depth", "float"), ("VAF", "vaf", "float"),
     ("Class", "classification", "text"), ("Evidence", "evidence", "text"), ("P(real)", "p_valid", "prob"),
     ("Line", "line", "int"),
 ]

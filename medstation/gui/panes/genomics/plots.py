@@ -129,4 +129,4 @@ class GenomeTrack(QWidget):
         sparse = (summary.get("too_sparse") or {}).get(sample, "")
         rule = f" Runs of homozygosity: {summary['thresholds']}." if summary.get("thresholds") else ""
         self.caption.setText(f"{hmm.kind} (hmmlearn) for {sample}: {len(segments)} segments - {legend}." +
-                             (f" <b>{sparse.capitalize()}.</b>" if sparse else rule))
+                             (f" <b>{sparse[:1].upper() + sparse[1:]}.</b>" if sparse else rule))
