@@ -137,8 +137,9 @@ def _listed_section(content, base, small, width):
         out.append(Paragraph(_esc(content["tier_note"]), small))
     items = content["prioritised"]
     if not items:
-        why = content.get("annotation_notice") or "the sample carries no variant above the reporting threshold"
-        return out + [Paragraph(_esc(f"None listed: {why}"), small)]
+        why = ("the file carries no consequence or clinical annotation (see above)" if content.get("annotation_notice")
+               else "the sample carries no variant above the reporting threshold")
+        return out + [Paragraph(_esc(f"None listed: {why}."), small)]
     rows = [["#", "Variant", "Gene / change", "Zygosity", "Depth", "VAF", "Class", "Why ranked here"]]
     for i, v in enumerate(items, start=1):
         rows.append([i, f"{v['chrom']}:{v['pos']} {_allele(v['ref'])}>{_allele(v['alt'])}",
