@@ -154,6 +154,8 @@ def report_content(result: Analysis, top: int = TOP_VARIANTS) -> dict:
     _hpo_pack, hpo = hpo_links()
     items = []
     listed, below, reasons = prioritised(result, top)
+    shap = (dict(zip(listed, result.model.explain_rows(table.iloc[listed]))) if result.model is not None and listed
+            else {})
     for index in listed:
         row = table.iloc[int(index)]
         item = variant_summary(row)
@@ -163,8 +165,8 @@ def report_content(result: Analysis, top: int = TOP_VARIANTS) -> dict:
             count, diseases, terms = hpo[str(row["gene"])]
             item["gene_phenotypes"] = {"n_terms": count, "examples": terms.split(";")[:5],
                                        "diseases": diseases.split(";")[:5]}
-        if result.model is not None:
-            item["shap"] = result.model.explain(table.iloc[[int(index)]]).as_dict()
+        if index in shap:
+            item["shap"] = shap[index].as_dict()
         items.append(item)
     return {
         "title": "MedStation genomics report",
