@@ -145,6 +145,8 @@ def test_sample_chooser_and_detail_follow_sort_and_filter(main_window, qtbot, kg
     shown = [model.row_index(r) for r in range(model.rowCount())]
     assert len(shown) == variants.counts.carried == int(table["carried"].sum())
     assert {model.data(model.index(r, COL["zygosity"])) for r in range(model.rowCount())} <= {"het", "hom-alt"}
+    assert model.headerData(COL["cohort_af"], Qt.Horizontal, Qt.ToolTipRole).startswith("cohort AF only (no AN")
+    assert model.headerData(COL["gnomad_af"], Qt.Horizontal, Qt.ToolTipRole) == "Population AF: none in this file"
     pane.filters.own_only.setChecked(False)
     qtbot.waitUntil(lambda: model.rowCount() == len(table))
 

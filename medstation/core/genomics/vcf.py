@@ -20,7 +20,7 @@ from medstation.core.genomics.annotate import (ALIASES, CLINVAR_FLAGS, INFO_CLIN
                                                first_consequence, normalise_clinvar, to_float)
 from medstation.core.genomics.frequency import (apply_population, frequency_keys, named_resource,
                                                 record_frequencies)
-from medstation.core.genomics.sample import SampleCounts, annotate_sample, passing, pick_samples
+from medstation.core.genomics.sample import SampleCounts, annotate_sample, header_pair, passing, pick_samples
 from medstation.core.jobs import JobContext, null_context
 
 _BASES = re.compile(r"^[ACGTNacgtn]+$")
@@ -435,6 +435,7 @@ def _read(path, read_path, line_numbers, problems, ctx, pd, lines, wanted=None) 
     meta["annotated"] = _is_annotated(layout, descriptions)
     samples = list(vcf.samples)
     sample, normal = pick_samples(samples, meta["raw_header"], wanted)
+    meta["tumour_sample"] = header_pair(meta["raw_header"])[0] or ""
     t_index = samples.index(sample) if sample else None
     n_index = samples.index(normal) if normal else None
     keep_gt = bool(samples)

@@ -54,7 +54,9 @@ class Analysis:
 
     @property
     def somatic(self) -> bool:
-        return self.variants.normal is not None
+        """A tumour sample: one with a matched normal, or the one a Mutect2 header names as the tumour."""
+        v = self.variants
+        return v.normal is not None or bool(v.sample) and v.header.get("tumour_sample") == v.sample
 
     @property
     def classifiable(self) -> bool:

@@ -145,11 +145,23 @@ class VariantTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(VARIANT_COLUMNS)
 
     def headerData(self, section, orientation, role=Qt.DisplayRole):
+        if role == Qt.ToolTipRole and orientation == Qt.Horizontal:
+            return self.header_tip(section) or None
         if role != Qt.DisplayRole:
             return None
         if orientation == Qt.Horizontal:
             return VARIANT_COLUMNS[section][0] if 0 <= section < len(VARIANT_COLUMNS) else None
         return str(section + 1)
+
+    def header_tip(self, section: int) -> str:
+        """Where the Pop. AF and Cohort AF columns come from, for the header tooltip."""
+        name = VARIANT_COLUMNS[section][1] if 0 <= section < len(VARIANT_COLUMNS) else ""
+        attrs = self.table.attrs if self.table is not None else {}
+        if name == "gnomad_af":
+            return f"Population AF: {attrs.get('population_field') or 'none in this file'}"
+        if name == "cohort_af":
+            return attrs.get("cohort_note") or "INFO/AF (or AC/AN) of this file's own cohort"
+        return ""
 
     def data(self, index, role=Qt.DisplayRole):
         if not index.isValid() or not (0 <= index.row() < len(self._order)):
