@@ -271,6 +271,7 @@ def text_table(lines: list[str], reader, layout, tumour: int | None, normal: int
         "cadd": np.array([to_float(v) if v else math.nan for v in ann["cadd"]], dtype=float),
         "vaf": vaf, "depth": depth, "alt_reads": alt_reads, "normal_depth": n_depth, "normal_alt": n_alt,
         "gt": gt, "ft": ft, "type": variant_types(ref, alts), "regions": regions,
-        "svtype": map_unique(_info(info, "SVTYPE"), _clean, ""), "end": to_numbers(_info(info, "END")),
+        "svtype": map_unique(_info(info, "SVTYPE"), _clean, "") if reader.has_sv else np.full(n, "", object),
+        "end": to_numbers(_info(info, "END")) if reader.has_sv else np.full(n, np.nan),
         **frequency_columns(info, reader)})
     return table, genotype_matrix(cols[8], samples, n_samples, n)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from medstation.core.genomics.build import UNKNOWN, norm_chrom
 from medstation.core.genomics.packs import pgx_pack
 from medstation.core.genomics.pgx_structural import (NOT_TESTED_SV, UNCALLED_GENES, WHOLE_GENE_DELETION,
-                                                     structural_alleles, whole_gene_events)
+                                                     structural_alleles, structural_records, whole_gene_events)
 
 CALLED_GENES = ("CYP2C19", "CYP2C9", "VKORC1", "SLCO1B1", "TPMT", "NUDT15", "DPYD", "CYP3A5", "CYP2B6", "UGT1A1",
                 "CYP4F2", "ABCG2")
@@ -319,5 +319,6 @@ def call_pgx(variants, build: str | None = None, genes=CALLED_GENES) -> PgxResul
                  for site in row[f"{build}Core"].split(",") if site not in ("N/A", "")}
     table = variants.table
     lookup = genotype_lookup(table[table["pos"].isin(positions)])
-    calls = [call_gene(gene, build, lookup, pack, table) for gene in genes]
+    structural = structural_records(table)
+    calls = [call_gene(gene, build, lookup, pack, structural) for gene in genes]
     return PgxResult(build, calls, recommendations(calls, pack), pack.label, how)

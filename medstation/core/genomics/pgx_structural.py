@@ -52,8 +52,17 @@ def gene_region(gene: str, build: str, pack) -> tuple[str, int, int] | None:
     return norm_chrom(chrom), int(start), int(end)
 
 
+def structural_records(table):
+    """The rows that describe structural variants (SVTYPE, or a symbolic ALT such as <DEL>)."""
+    if "svtype" not in table.columns or not len(table):
+        return table.iloc[:0]
+    symbolic = table["alt"].astype(str).str.startswith("<").to_numpy() | (table["svtype"] != "").to_numpy()
+    return table[symbolic]
+
+
 def whole_gene_events(table, gene: str, build: str, pack) -> list[StructuralEvent]:
-    """Structural records the shown sample carries that span the whole gene (deletions and duplications)."""
+    """Structural records the shown sample carries that span the whole gene (deletions and duplications);
+    ``table`` is best already cut down by ``structural_records``."""
     region = gene_region(gene, build, pack)
     if region is None or "svtype" not in table.columns or not len(table):
         return []

@@ -261,6 +261,7 @@ class RecordReader:
         self.population_field = (self.pop_keys or csq_pop or [""])[0]
         self.has_regions = "STRATIFICATIONS" in descriptions
         self.frequency = frequency_keys(descriptions)
+        self.has_sv = "SVTYPE" in descriptions or "END" in descriptions
         # cyvcf2 can crash on FORMAT fields declared Number=. whose values are all missing: read only safe ones
         self.safe_formats = {item.info().get("ID") for item in vcf.header_iter()
                              if item.info().get("HeaderType") == "FORMAT" and item.info().get("Number") != "."}
