@@ -12,7 +12,7 @@ from cyvcf2 import VCF
 
 from medstation.core.genomics.sample import cohort_counts
 from medstation.core.genomics.vcf import load_vcf
-from medstation.inference.genomics.pipeline import analyse, report_content
+from medstation.services.genomics import analyse, report_content
 from tests.conftest import require_data
 
 

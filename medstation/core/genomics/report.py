@@ -1,6 +1,6 @@
 """The printable genomics report (PDF, reportlab) and its JSON twin, written atomically.
 
-``content`` is the plain dictionary built by the genomics pipeline's ``report_content``; the PDF shows the same
+``content`` is the plain dictionary built by medstation.services.genomics.report_content; the PDF shows the same
 sections, what matters first: page 1 names the sample, its own variant counts, the genome build and how it was
 decided, what the file cannot support (no annotation, structural PGx alleles not tested) and the sample's
 prioritised findings with why each is ranked where it is; then PGx calls with CPIC recommendations, the detailed

@@ -170,7 +170,7 @@ class GenomicsPane(Pane):
         if len(paths) > 1:
             self.ctx.notify(f"Opening {Path(paths[0]).name}; the Genomics pane shows one VCF at a time")
         self.empty.add_source(Path(paths[0]))
-        from medstation.inference.genomics.pipeline import analyse
+        from medstation.services.genomics import analyse
 
         self.ctx.jobs.submit(f"Opening {Path(paths[0]).name}", analyse, Path(paths[0]), on_result=self.show_analysis,
                              on_error=self.ctx.show_error, kept="the previously shown VCF stays open")
@@ -179,7 +179,7 @@ class GenomicsPane(Pane):
         """Analyse the open file again for another of its samples."""
         if self.analysis is None or sample == self.analysis.variants.sample:
             return
-        from medstation.inference.genomics.pipeline import analyse
+        from medstation.services.genomics import analyse
 
         path = self.analysis.variants.path
         self.ctx.jobs.submit(f"Opening {path.name} for sample {sample}", analyse, path, sample=sample,
@@ -225,7 +225,7 @@ class GenomicsPane(Pane):
 
     @staticmethod
     def _summary_text(analysis) -> str:
-        from medstation.inference.genomics.pipeline import UNANNOTATED
+        from medstation.services.genomics import UNANNOTATED
 
         v = analysis.variants
         classes = v.table["classification"].value_counts()
@@ -285,7 +285,7 @@ class GenomicsPane(Pane):
 
     def _show_sources(self, analysis) -> None:
         from medstation.core.genomics.packs import packs_used
-        from medstation.inference.genomics.pipeline import DISCLAIMER
+        from medstation.services.genomics import DISCLAIMER
 
         packs = "".join(f"<li>{p['name']}: {p['source']} - {p['version']} ({p['licence']})</li>"
                         for p in packs_used())
@@ -392,10 +392,6 @@ def _explain(model, rows, ctx=None):
 
 
 def _write_report(analysis, folder: Path, ctx=None):
-    from medstation.core import audit
-    from medstation.core.genomics.report import write_report
-    from medstation.inference.genomics.pipeline import report_content
+    from medstation.services.genomics import export_report
 
-    paths = write_report(report_content(analysis), folder)
-    audit.record("export", str(paths[0]), detail=f"genomics report for {analysis.variants.path.name}")
-    return paths
+    return export_report(analysis, folder)

@@ -150,7 +150,7 @@ class ResourcesPane(Pane):
             self._import(path, chosen)
 
     def _guess(self, path: Path) -> mapping.Mapping:
-        from medstation.inference.resources.report import mapping_for
+        from medstation.services.resources import mapping_for
 
         return mapping_for(Path(path))
 
@@ -321,7 +321,7 @@ class ResourcesPane(Pane):
 
     # length of stay -------------------------------------------------------------------------------------------
     def start_los(self) -> None:
-        from medstation.inference.resources.report import los_insights
+        from medstation.services.resources import los_insights
 
         ds = self.dataset
         self.jobs["los"] = self.ctx.jobs.submit(
@@ -330,7 +330,7 @@ class ResourcesPane(Pane):
 
     def _los_ready(self, insights) -> None:
         from medstation.inference.resources.los import LABELS
-        from medstation.inference.resources.report import MODEL_NAME
+        from medstation.services.resources import MODEL_NAME
 
         self.insights = insights
         m = insights.model
