@@ -191,3 +191,23 @@ def test_somatic_calls_without_genotypes_use_the_tumour_read_counts():
     assert counts.sentence().startswith("3 records; the sample carries 2 (ALT reads or allele fraction above "
                                         "zero, no genotype called)")
     assert list(variants.table["zygosity"]) == ["present"] * 3
+
+
+def test_cli_sample_option(tmp_path, capsys):
+    import json
+
+    from medstation.cli import main
+
+    path = _examples() / "gatk.vcf.gz"
+    assert main(["genomics", "report", str(path), "--sample", "NA12878", "--out", str(tmp_path)]) == 0
+    content = json.loads((tmp_path / "gatk.genomics-report.json").read_text())
+    expected = _independent_counts(path)["NA12878"]
+    assert content["sample"] == "NA12878" and content["sample_summary"]["counts"]["carried"] == expected["carried"]
+    assert content["file"]["assembly"] == "GRCh37" and content["annotation_notice"]
+    capsys.readouterr()
+    assert main(["genomics", "pgx", str(path), "--sample", "NA12891"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("gatk.vcf.gz: sample NA12891, GRCh37 (header: ##reference names GRCh37")
+    assert "CYP2D6 (all alleles) - not tested: needs copy-number/structural calls" in out
+    assert main(["genomics", "pgx", str(path), "--sample", "NOBODY"]) != 0
+    assert "sample 'NOBODY' is not in the file" in capsys.readouterr().err
