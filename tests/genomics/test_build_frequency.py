@@ -187,3 +187,16 @@ def test_structural_alleles_listed_and_whole_gene_deletion_used(tmp_path):
     assert call.diplotype == "*2/*36" and call.phenotype == "Poor Metabolizer"
     assert call.structural[0].startswith("*36: whole-gene DEL (1 copy, line ")
     assert not any(s.startswith("*36 (") for s in call.structural)
+
+
+def test_whole_gene_duplication_is_noted_not_guessed(tmp_path):
+    path = write_pgx_vcf(tmp_path / "dup.vcf", ["CYP2C19"], _cyp2c19("GRCh38", "0/1"))
+    text = path.read_text().replace("##FORMAT=<ID=GT", '##INFO=<ID=SVTYPE,Number=1,Type=String,Description="t">\n'
+                                    '##INFO=<ID=END,Number=1,Type=Integer,Description="e">\n##FORMAT=<ID=GT', 1)
+    # a duplication that the patient does not carry (0/0) changes nothing; a carried one is reported
+    path.write_text(text + "chr10\t94700000\t.\tN\t<DUP>\t60\tPASS\tSVTYPE=DUP;END=94900000\tGT:AD:DP\t0/0:20,0:20\n")
+    call = {c.gene: c for c in call_pgx(load_vcf(path)).calls}["CYP2C19"]
+    assert call.note == "" and call.diplotype == "*1/*2"
+    path.write_text(text + "chr10\t94700000\t.\tN\t<DUP>\t60\tPASS\tSVTYPE=DUP;END=94900000\tGT:AD:DP\t0/1:10,10:20\n")
+    call = {c.gene: c for c in call_pgx(load_vcf(path)).calls}["CYP2C19"]
+    assert call.note.startswith("whole-gene DUP (1 copy, line ") and "more than two copies" in call.note

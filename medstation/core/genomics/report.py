@@ -191,6 +191,7 @@ def _pgx_section(content, base, small, width):
     for gene in pgx.get("uncalled_genes", []):
         out.append(Paragraph(_esc(f"{gene['gene']}: {gene['status']} - {gene['why']}"), small))
     out.append(_table(rows, [width * w for w in (0.1, 0.13, 0.2, 0.2, 0.1, 0.27)], small))
+    out += [Paragraph(_esc(f"{g['gene']}: {g['note']}"), small) for g in pgx["genes"] if g.get("note")]
     recs = [["Drug", "Gene(s)", "Phenotype", "CPIC level", "Recommendation"]]
     recs += [[a["drug"], a["genes"], a["phenotypes"], a["cpic_level"], a["recommendation"]]
              for a in pgx["recommendations"]]

@@ -118,7 +118,8 @@ class GenomicsPane(Pane):
         self.tabs.addTab(self.shap, "SHAP")
         self.pgx_model = RecordsModel([("Gene", "gene"), ("Status", "status"), ("Diplotype", "diplotype"),
                                        ("Phenotype", "phenotype"), ("Tested", "tested"),
-                                       ("Defining variants seen", "observed"), ("Also fits", "alternatives")], self)
+                                       ("Defining variants seen", "observed"), ("Also fits", "alternatives"),
+                                       ("Structural alleles", "structural"), ("Note", "note")], self)
         self.advice_model = RecordsModel([("Drug", "drug"), ("Genes", "genes"), ("Phenotype", "phenotypes"),
                                           ("CPIC level", "cpic_level"), ("Recommendation", "recommendation")], self)
         self.pgx_title = QLabel()
