@@ -261,8 +261,10 @@ class GenomicsPane(Pane):
         self.advice_view.horizontalHeader().setSectionResizeMode(4, QHeaderView.Stretch)
         self.advice_view.resizeRowsToContents()
         called = sum(c.status in ("called", "partially tested") for c in result.calls)
-        self.pgx_title.setText(f"{called} of {len(result.calls)} genes called on {result.build}; positions the "
-                               f"VCF does not cover are 'not tested'. Source: {result.source}")
+        structural = "; ".join(result.not_tested_structural())
+        self.pgx_title.setText(f"{called} of {len(result.calls)} genes called on {result.build} ({result.build_how});"
+                               f" positions the VCF does not cover are 'not tested'. <b>Not tested:</b> {structural}. "
+                               f"Source: {result.source}")
 
     def _show_hmm(self, hmm) -> None:
         if hmm is None:
