@@ -69,6 +69,13 @@ def test_counts_of_every_sample_equal_bcftools_stats():
         assert indels == 0
         assert (counts[sample]["hom_ref"], counts[sample]["hom_alt"], counts[sample]["het"],
                 counts[sample]["no_call"]) == (ref_hom, alt_hom, het, missing)
+    # the report's Ti/Tv of the sample's own SNVs equals bcftools' per-sample transitions/transversions
+    from medstation.core.genomics.sample import sample_summary
+
+    for row in psc[:4]:
+        variants = load_vcf(path, sample=row[2])
+        summary = sample_summary(variants.table, variants.counts)
+        assert (summary["ti"], summary["tv"]) == (int(row[6]), int(row[7]))
 
 
 def test_sample_ft_filters_its_own_calls():

@@ -141,7 +141,7 @@ def annotate_sample(table, sample: str) -> SampleCounts:
                         somatic_presence=bool((~has_gt & carries).any() and not has_gt.any()))
 
 
-_TRANSITIONS = {("A", "G"), ("G", "A"), ("C", "T"), ("T", "C")}
+_TRANSITIONS = ("AG", "GA", "CT", "TC")
 
 
 def sample_summary(table, counts: SampleCounts | None) -> dict:
@@ -150,8 +150,8 @@ def sample_summary(table, counts: SampleCounts | None) -> dict:
     carried = table["carried"].to_numpy(dtype=bool) if "carried" in table.columns else np.zeros(len(table), bool)
     own = table[carried]
     snv = own[own["type"] == "SNV"]
-    pairs = list(zip(snv["ref"].str.upper(), snv["alt"].str.upper()))
-    ti = sum(p in _TRANSITIONS for p in pairs)
+    pairs = snv["ref"].astype(str).str.upper() + snv["alt"].astype(str).str.upper()
+    ti = int(pairs.isin(_TRANSITIONS).sum())
     tv = len(pairs) - ti
     het, hom = (counts.het, counts.hom_alt) if counts else (0, 0)
     return {"counts": counts.as_dict() if counts else None,
