@@ -218,3 +218,15 @@ def test_cli_sample_option(tmp_path, capsys):
     assert "CYP2D6 (all alleles) - not tested: needs copy-number/structural calls" in out
     assert main(["genomics", "pgx", str(path), "--sample", "NOBODY"]) != 0
     assert "sample 'NOBODY' is not in the file" in capsys.readouterr().err
+
+
+def test_snpeff_and_vep_annotated_files_still_prioritise():
+    snpeff = report_content(analyse(require_data("cyvcf2_tests") / "tests" / "test.snpeff.vcf", audit_it=False))
+    assert snpeff["annotation_notice"] == "" and snpeff["sample"] == "1094PC0005"
+    assert [(v["pos"], v["zygosity"]) for v in snpeff["prioritised"]] == [(30895, "het")]  # its one own variant
+    vep = report_content(analyse(require_data("varcode") / "real_callers" / "vep_annotated_csq.vcf",
+                                 audit_it=False))
+    # a sites-only file: every passing record is a finding, without a genotype
+    first = vep["prioritised"][0]
+    assert (first["gene"], first["consequence"], first["zygosity"]) == ("TP53", "stop_gained", "not genotyped")
+    assert "known disease gene" in first["why"]
