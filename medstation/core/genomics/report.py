@@ -215,8 +215,10 @@ def _variant_section(content, base, small, width):
                              "Global importance: " + _esc(", ".join(
                                  f"{f} {v:.3f}" for f, v in model["global_importance"][:5])), small))
     for i, v in enumerate(content["prioritised"], start=1):
-        title = (f"{i}. {v['chrom']}:{v['pos']} {v['ref']}>{v['alt']} {v['gene'] or ''} {v['consequence'] or ''} "
-                 f"{v['hgvsp'] or v['hgvsc'] or ''} - {v['classification']}")
+        label = (f"{v['tier']} (ACMG/AMP germline evidence: {v['classification']})" if v.get("tier")
+                 else v["classification"])
+        title = (f"{i}. {v['chrom']}:{v['pos']} {_allele(v['ref'], 20)}>{_allele(v['alt'], 20)} {v['gene'] or ''} "
+                 f"{v['consequence'] or ''} {v['hgvsp'] or v['hgvsc'] or ''} - {label}")
         facts = (f"line {v['line']}; FILTER {v['filter']}; GT {v['gt'] or '-'} ({v.get('zygosity')}); VAF "
                  f"{_num(v['vaf'])}; depth "
                  f"{_num(v['depth'])}; ClinVar {v['clinvar'] or '-'}; population AF {_num(v['gnomad_af'])}; "
