@@ -309,7 +309,7 @@ class GenomicsPane(Pane):
         self.count.setText(f"{self.model.rowCount()} of {total} records shown")
 
     def _clear_evidence(self, text: str, shap: bool = True) -> None:
-        self.evidence_model.set_records([])
+        self.evidence_model.set_rows([])
         self.evidence_title.setText(text)
         if shap and self.analysis is not None and self.analysis.model is not None:
             self.shap.clear(text)
