@@ -3,12 +3,13 @@
 #   dcmtk          dcmmkdir builds a real DICOMDIR from sample files (imaging tests)
 #   orthanc        a real PACS for the query/retrieve/send tests (run inside a private network namespace)
 #   tesseract-ocr  finds burned-in text for Clean Pixel Data (de-identification; also carried in the desktop build)
-#   poppler-utils  pdftoppm renders report pages to PNG (genomics report check)
+#   poppler-utils  pdftoppm renders report pages to PNG, pdftotext reads them back (genomics report checks)
+#   bcftools       per-sample genotype counts (bcftools stats) that the genomics tests compare against
 #   iproute2, util-linux  ip / unshare for the private network namespace
 # Installed when we are root (CI, the developer machines here) or have password-less sudo; otherwise the list of
 # what is missing is printed and the tests that need a package skip, naming it.
 set -u
-PACKAGES="dcmtk tesseract-ocr tesseract-ocr-eng orthanc orthanc-dicomweb openssl poppler-utils iproute2 util-linux"
+PACKAGES="dcmtk tesseract-ocr tesseract-ocr-eng orthanc orthanc-dicomweb openssl poppler-utils bcftools iproute2 util-linux"
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

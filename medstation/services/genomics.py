@@ -15,28 +15,32 @@ import numpy as np
 
 from medstation.core import audit
 from medstation.core.errors import MedStationError
-from medstation.core.genomics import acmg, pgx, roh
+from medstation.core.genomics import acmg, pgx, priority, roh
 from medstation.core.genomics.packs import hpo_links, packs_used
+from medstation.core.genomics.sample import sample_summary
 from medstation.core.genomics.vcf import VariantSet, load_vcf
 from medstation.core.jobs import JobContext, null_context
 from medstation.inference.registry import sha256_file
 
 log = logging.getLogger(__name__)
-CLASS_RANK = {"Pathogenic": 0, "Likely pathogenic": 1, "VUS": 2, "Likely benign": 3, "Benign": 4}
-IMPACT_ORDER = {"HIGH": 0, "MODERATE": 1, "LOW": 2, "MODIFIER": 3}
-TOP_VARIANTS = 10
+TOP_VARIANTS = priority.LISTED
+UNANNOTATED = ("This file carries no consequence or clinical annotation, so no variant is classified or "
+               "prioritised: annotate it with Ensembl VEP or SnpEff and reopen it; what the file does support "
+               "(sample summary, PGx at covered positions, runs of homozygosity, call validity) follows.")
 DISCLAIMER = ("Research use only - not for clinical use. This report is generated automatically from the file's own "
               "annotations and offline knowledge packs; every finding must be confirmed by a qualified professional "
               "against current guidelines before any clinical decision.")
 LIMITATIONS = [
-    "Star alleles are called from unphased genotypes at the allele-defining positions the VCF covers; structural "
-    "variants and copy number (e.g. CYP2D6, CYP2A6 deletions) are not called. Positions without a record are "
-    "reported as not tested.",
+    "Star alleles are called from unphased genotypes at the allele-defining positions the VCF covers; alleles "
+    "defined by deletions, duplications or hybrids are called only from whole-gene <DEL>/<DUP> records, and "
+    "CYP2D6 is not called. Positions without a record are reported as not tested.",
     "ACMG/AMP evidence covers only criteria computable offline from the file's annotations; "
     + "; ".join(acmg.NOT_EVALUATED) + " are not evaluated. The rules are for germline variants.",
     "The call-validity model was trained on one cell line (HCC1395) and pipeline; scores on other data need "
     "recalibration. It ranks calls for review and does not confirm them.",
-    "Runs of homozygosity / allele-fraction segments depend on site density; short panels give short segments.",
+    f"Runs of homozygosity are called only when at least {roh.MIN_ROH_SITES} genotyped sites span at least "
+    f"{roh.MIN_ROH_KB:,} kb with no more than {roh.MAX_KB_PER_SITE} kb per site (PLINK's --homozyg defaults); "
+    "a sparser file gets no ROH calls.",
 ]
 
 
@@ -49,17 +53,36 @@ class Analysis:
     notes: list[str] = field(default_factory=list)
     sha256: str = ""
 
+    @property
+    def somatic(self) -> bool:
+        """A tumour sample: one with a matched normal, or the one a Mutect2 header names as the tumour."""
+        v = self.variants
+        return v.normal is not None or bool(v.sample) and v.header.get("tumour_sample") == v.sample
 
-def analyse(path: str | Path, ctx: JobContext | None = None, audit_it: bool = True) -> Analysis:
+    @property
+    def classifiable(self) -> bool:
+        """Whether the file carries consequence or ClinVar annotation to classify variants by."""
+        table = self.variants.table
+        return self.variants.header.get("annotation", "none") != "none" or bool((table["clinvar"] != "").any())
+
+
+def analyse(path: str | Path, ctx: JobContext | None = None, audit_it: bool = True,
+            sample: str | None = None) -> Analysis:
     ctx = ctx or null_context()
     path = Path(path)
-    variants = load_vcf(path, ctx.sub(0.0, 0.55))
+    variants = load_vcf(path, ctx.sub(0.0, 0.55), sample=sample)
     if audit_it:
-        audit.record("open", str(path), detail=f"{len(variants)} records, {len(variants.problems)} malformed")
+        audit.record("open", str(path), detail=f"{len(variants)} records, {len(variants.problems)} malformed; "
+                                               f"sample {variants.sample or '-'}")
     result = Analysis(variants, sha256=sha256_file(path))
     if variants.problems:
         result.notes.append(variants.problem_summary())
-    acmg.annotate_classes(variants.table)
+    table = variants.table
+    own = table["carried"].to_numpy(dtype=bool) if "carried" in table.columns else np.zeros(len(table), bool)
+    acmg.annotate_classes(table, own & result.classifiable)
+    table["tier"] = np.where(own & result.classifiable, priority.somatic_tiers(table), "") if result.somatic else ""
+    if table.attrs.get("cohort_note"):
+        result.notes.append(table.attrs["cohort_note"])
     ctx.progress(0.6, None, "ACMG evidence computed")
     _score_validity(result, audit_it)
     ctx.progress(0.7, None, "pharmacogenomics")
@@ -68,7 +91,7 @@ def analyse(path: str | Path, ctx: JobContext | None = None, audit_it: bool = Tr
     except MedStationError as exc:
         result.notes.append(exc.sentence())
     try:
-        result.hmm = roh.analyse(variants, ctx.sub(0.75, 1.0))
+        result.hmm = roh.analyse(variants, ctx.sub(0.75, 1.0), sample=variants.sample)
     except MedStationError as exc:
         result.notes.append(exc.sentence())
     ctx.progress(1.0, None, f"{len(variants)} variants analysed")
@@ -86,10 +109,12 @@ def export_report(analysis: Analysis, folder: str | Path, top: int = TOP_VARIANT
     return pdf, json_path
 
 
-def call_pgx(path: str | Path, build: str | None = None) -> tuple[VariantSet, pgx.PgxResult]:
-    """Open a VCF (audited) and call star alleles, phenotypes and CPIC recommendations for it."""
-    variants = load_vcf(path)
-    audit.record("open", str(variants.path), detail=f"{len(variants)} records (pgx)")
+def call_pgx(path: str | Path, build: str | None = None,
+             sample: str | None = None) -> tuple[VariantSet, pgx.PgxResult]:
+    """Open a VCF (audited) and call star alleles, phenotypes and CPIC recommendations for one of its samples."""
+    variants = load_vcf(path, sample=sample)
+    audit.record("open", str(variants.path), detail=f"{len(variants)} records (pgx); sample "
+                                                    f"{variants.sample or '-'}")
     return variants, pgx.call_pgx(variants, build=build)
 
 
@@ -113,22 +138,22 @@ def _score_validity(result: Analysis, audit_it: bool) -> None:
                      model=model.name, model_version=model.version)
 
 
-def prioritised(table, n: int = TOP_VARIANTS):
-    """Row indices, most important first: ACMG class, ClinVar, impact, then call validity."""
-    cls = table["classification"].map(CLASS_RANK).fillna(2).to_numpy()
-    clin = (~table["clinvar"].str.lower().str.contains("pathogenic")).to_numpy().astype(int)
-    impact = table["impact"].map(IMPACT_ORDER).fillna(4).to_numpy()
-    valid = -np.nan_to_num(table["p_valid"].to_numpy(dtype=float), nan=0.0)
-    order = np.lexsort((valid, impact, clin, cls))
-    return order[:n]
+def prioritised(result: Analysis, n: int = TOP_VARIANTS) -> tuple[list[int], int, dict]:
+    """(row indices to list, most important first; how many more of the sample's findings fall below; why each
+    is where it is). Empty when the file cannot be classified."""
+    if not result.classifiable:
+        return [], 0, {}
+    _pack, hpo = hpo_links()
+    return priority.rank(result.variants.table, result.somatic, set(hpo), n)
 
 
 def variant_summary(row) -> dict:
     keys = ("chrom", "pos", "id", "ref", "alt", "qual", "filter", "gene", "consequence", "impact", "hgvsc", "hgvsp",
-            "clinvar", "gnomad_af", "vaf", "depth", "gt", "classification", "p_valid", "line")
+            "clinvar", "gnomad_af", "cohort_af", "vaf", "depth", "gt", "ft", "zygosity", "classification", "tier",
+            "p_valid", "line")
     out = {}
     for key in keys:
-        value = row[key]
+        value = row.get(key, "")
         if isinstance(value, (np.floating, float)):
             value = None if np.isnan(value) else round(float(value), 6)
         elif isinstance(value, np.integer):
@@ -143,32 +168,44 @@ def report_content(result: Analysis, top: int = TOP_VARIANTS) -> dict:
     variants, table = result.variants, result.variants.table
     _hpo_pack, hpo = hpo_links()
     items = []
-    for index in prioritised(table, top):
+    listed, below, reasons = prioritised(result, top)
+    shap = (dict(zip(listed, result.model.explain_rows(table.iloc[listed]))) if result.model is not None and listed
+            else {})
+    for index in listed:
         row = table.iloc[int(index)]
         item = variant_summary(row)
+        item["why"] = reasons.get(int(index), "")
         item["evidence"] = [e.as_dict() for e in acmg.evidence_for(row, table.attrs.get("population_field", ""))]
         if str(row["gene"]) in hpo:
             count, diseases, terms = hpo[str(row["gene"])]
             item["gene_phenotypes"] = {"n_terms": count, "examples": terms.split(";")[:5],
                                        "diseases": diseases.split(";")[:5]}
-        if result.model is not None:
-            item["shap"] = result.model.explain(table.iloc[[int(index)]]).as_dict()
+        if index in shap:
+            item["shap"] = shap[index].as_dict()
         items.append(item)
     return {
         "title": "MedStation genomics report",
         "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "file": {"path": str(variants.path), "name": variants.path.name, "sha256": result.sha256,
                  "format": variants.header.get("fileformat", ""), "assembly": variants.header.get("assembly", ""),
+                 "assembly_how": variants.header.get("assembly_how", ""),
                  "annotation": variants.header.get("annotation", ""), "records": len(table),
                  "malformed": [p.sentence() for p in variants.problems[:50]],
                  "malformed_count": len(variants.problems)},
         "sample": variants.sample, "normal": variants.normal, "samples": len(variants.samples),
         "tools": tool_versions(variants), "packs": packs_used(),
-        "summary": {"classes": table["classification"].value_counts().to_dict(),
+        "sample_summary": sample_summary(table, variants.counts),
+        "annotation_notice": "" if result.classifiable else UNANNOTATED,
+        "population_af": {"kind": table.attrs.get("af_kind", ""), "source": table.attrs.get("population_field", ""),
+                          "note": table.attrs.get("cohort_note", "")},
+        "somatic": result.somatic, "tier_note": priority.TIER_NOTE if result.somatic else "",
+        "summary": {"classes": {k: int(v) for k, v in table["classification"].value_counts().items() if k},
+                    "tiers": ({k: int(v) for k, v in table["tier"].value_counts().items() if k}
+                              if result.somatic else {}),
                     "filters": table["filter"].value_counts().head(8).to_dict()},
         "pgx": result.pgx.as_dict() if result.pgx else None,
         "validity_model": _model_summary(result.model),
-        "prioritised": items,
+        "prioritised": items, "more_below_threshold": below,
         "hmm": _hmm_summary(result.hmm),
         "notes": result.notes, "limitations": LIMITATIONS, "disclaimer": DISCLAIMER,
     }

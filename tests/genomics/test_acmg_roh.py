@@ -62,10 +62,16 @@ def test_runs_of_homozygosity_on_1000_genomes(kg_vcf):
     gts = vs.genotypes
     fraction = result.summary["fraction_in_roh"]
     het = {s: (gts[:, i] == 1).sum() / max(1, (gts[:, i] != 2).sum()) for i, s in enumerate(vs.samples)}
-    rho = spearmanr([fraction[s] for s in result.samples], [het[s] for s in result.samples]).statistic
+    decoded = result.summary["fraction_homozygous_state"]
+    rho = spearmanr([decoded[s] for s in result.samples], [het[s] for s in result.samples]).statistic
     assert rho < -0.7
-    # inside ROH segments hets are rare; outside they are common
-    inside = [s for s in result.segments if s.state == "ROH" and s.n_sites >= 10]
+    # ...but the file spans 30 kb: no stretch meets PLINK's length/site thresholds, so no run is called
+    assert all(fraction[s] == 0 for s in result.samples)
+    assert not any(seg.state == "ROH" for seg in result.segments)
+    sparse = result.summary["too_sparse"][result.samples[0]]
+    assert sparse.startswith("too sparse for runs of homozygosity: the genotyped sites span at most 30 kb")
+    # inside the homozygous stretches hets are rare; outside they are common
+    inside = [s for s in result.segments if s.state == roh.SHORT and s.n_sites >= 10]
     outside = [s for s in result.segments if s.state == "not ROH" and s.n_sites >= 10]
     assert np.mean([s.value for s in inside]) < 0.05 < np.mean([s.value for s in outside])
 
@@ -88,3 +94,29 @@ def test_no_genotypes_is_a_sentence(tmp_path):
     path.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n1\t5\t.\tA\tC\t.\tPASS\t.\n")
     with pytest.raises(MedStationError, match="sites.vcf has no genotypes"):
         roh.runs_of_homozygosity(load_vcf(path))
+
+
+def test_runs_need_plink_length_and_site_thresholds(tmp_path):
+    """A dense file: one sample homozygous over 1.5 Mb (150 sites) and over 200 kb (20 sites); only the long
+    stretch is a called run, the short one is shown as not called."""
+    rng = np.random.default_rng(7)
+    samples = [f"S{i}" for i in range(8)]
+    lines = ["##fileformat=VCFv4.2", '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+             "##contig=<ID=1,length=249250621>", "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t"
+             + "\t".join(samples)]
+    for k in range(500):
+        pos = 100_000 + k * 10_000
+        gts = rng.choice(["0/0", "0/1", "1/1"], size=len(samples), p=[0.35, 0.45, 0.2])
+        if 1_000_000 <= pos < 2_500_000 or 3_500_000 <= pos < 3_700_000:
+            gts[0] = rng.choice(["0/0", "1/1"])
+        lines.append(f"1\t{pos}\t.\tA\tG\t50\tPASS\t.\tGT\t" + "\t".join(gts))
+    path = tmp_path / "dense.vcf"
+    path.write_text("\n".join(lines) + "\n")
+    result = roh.runs_of_homozygosity(load_vcf(path))
+    called = [s for s in result.segments if s.sample == "S0" and s.state == "ROH"]
+    assert len(called) == 1 and called[0].n_sites >= roh.MIN_ROH_SITES
+    assert called[0].end - called[0].start >= roh.MIN_ROH_KB * 1000 and 990_000 <= called[0].start <= 1_100_000
+    short = [s for s in result.segments if s.sample == "S0" and s.state == roh.SHORT]
+    assert any(3_400_000 <= s.start and s.end <= 3_800_000 for s in short)
+    assert result.summary["too_sparse"]["S0"] == ""
+    assert "100 sites over at least 1,000 kb" in result.summary["thresholds"]

@@ -26,7 +26,14 @@ def test_open_filter_sort_explain_and_export(main_window, qtbot, qtmodeltester, 
                                             monkeypatch):
     pane = _open(main_window, qtbot, lancet_slice)
     model, table = pane.model, pane.analysis.variants.table
-    assert model.rowCount() == 1500 and pane.stack.currentIndex() == 1
+    # by default the table lists the tumour sample's own findings: ALT carried, FILTER and FT passing
+    own = int(table["carried"].sum())
+    assert 0 < own < 1500 and model.rowCount() == own and pane.stack.currentIndex() == 1
+    assert pane.count.text() == f"{own} of 1500 records shown"
+    assert pane.sample_box.currentText() == "HCC1395_T1" and pane.sample_box.count() == 2
+    pane.filters.own_only.setChecked(False)
+    qtbot.waitUntil(lambda: model.rowCount() == 1500)
+    assert pane.count.text() == "1500 of 1500 records shown"
     qtmodeltester.check(model)
     assert model.data(model.index(0, COL["pos"])) == "113820"
     assert model.data(model.index(0, COL["vaf"])) == f"{73 / 75:.3g}"
@@ -97,7 +104,8 @@ def test_malformed_lines_reach_the_user(main_window, qtbot, tmp_path, lancet_sli
     path = tmp_path / "broken.vcf"
     path.write_text("".join(header + body))
     pane = _open(main_window, qtbot, path)
-    assert pane.model.rowCount() == 29
+    assert len(pane.analysis.variants.table) == 29
+    assert pane.count.text() == f"{int(pane.analysis.variants.table['carried'].sum())} of 29 records shown"
     text = main_window.message_bar.label.text()
     assert f"line {len(header) + 6}" in text and "29 records were loaded" in text
 
@@ -120,3 +128,47 @@ def test_a_folder_opens_its_vcf_and_multisample_roh_has_a_sample_picker(main_win
     sample = pane.hmm_sample.currentText()
     assert all(r["sample"] == sample for r in pane.segment_model.records) and pane.segment_model.rowCount() > 0
     assert "runs of homozygosity" in pane.track.caption.text() and sample in pane.track.caption.text()
+    assert "too sparse for runs of homozygosity" in pane.track.caption.text().lower()
+
+
+def test_sample_chooser_and_detail_follow_sort_and_filter(main_window, qtbot, kg_vcf):
+    pane = _open(main_window, qtbot, kg_vcf)
+    variants = pane.analysis.variants
+    assert pane.sample_box.currentText() == variants.samples[0] == variants.sample
+    with qtbot.waitSignal(pane.analysed, timeout=120000):
+        pane.sample_box.activated.emit(pane.sample_box.findText("HG00100"))
+    variants = pane.analysis.variants
+    assert variants.sample == "HG00100" and pane.sample_box.currentText() == "HG00100"
+    assert variants.counts.sentence() in pane.summary.text()
+    model, table = pane.model, variants.table
+    # every row shown is one the sample carries, with its zygosity
+    shown = [model.row_index(r) for r in range(model.rowCount())]
+    assert len(shown) == variants.counts.carried == int(table["carried"].sum())
+    assert {model.data(model.index(r, COL["zygosity"])) for r in range(model.rowCount())} <= {"het", "hom-alt"}
+    assert model.headerData(COL["cohort_af"], Qt.Horizontal, Qt.ToolTipRole).startswith("cohort AF only (no AN")
+    assert model.headerData(COL["gnomad_af"], Qt.Horizontal, Qt.ToolTipRole) == "Population AF: none in this file"
+    pane.filters.own_only.setChecked(False)
+    qtbot.waitUntil(lambda: model.rowCount() == len(table))
+
+    def detail_row():
+        title = pane.evidence_title.text()
+        return next(i for i in range(len(table)) if f"(line {table['line'].iloc[i]};" in title)
+
+    pane.table_view.selectRow(7)
+    chosen = model.row_index(7)
+    assert detail_row() == chosen
+    model.sort(COL["pos"], Qt.DescendingOrder)  # the selection and the detail stay on the same variant
+    current = pane.table_view.selectionModel().currentIndex()
+    assert model.row_index(current.row()) == chosen == detail_row()
+    pane.filters.text.setText(f"2:{table['pos'].iloc[chosen]}")
+    qtbot.waitUntil(lambda: model.rowCount() == 1)
+    assert pane.count.text() == f"1 of {len(table)} records shown"
+    assert model.row_index(pane.table_view.selectionModel().currentIndex().row()) == chosen == detail_row()
+    other = int(np.flatnonzero(table["pos"] != table["pos"].iloc[chosen])[0])
+    pane.filters.text.setText(f"2:{table['pos'].iloc[other]}")
+    qtbot.waitUntil(lambda: model.rowCount() == 1 and model.row_index(0) == other)
+    current = pane.table_view.selectionModel().currentIndex()
+    if current.isValid():  # the view moved to a visible row: the detail shows that row's variant
+        assert detail_row() == model.row_index(current.row()) != chosen
+    else:
+        assert "hidden by the filters" in pane.evidence_title.text() and pane.evidence_model.rowCount() == 0

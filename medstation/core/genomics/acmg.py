@@ -99,13 +99,17 @@ def classify(matrix: dict[str, np.ndarray]) -> np.ndarray:
     return out
 
 
-def annotate_classes(table) -> None:
-    """Fill the table's ``classification`` and ``evidence`` columns in place."""
+def annotate_classes(table, mask=None) -> None:
+    """Fill the table's ``classification`` and ``evidence`` columns in place, for the rows in ``mask`` only
+    (the shown sample's own, annotated findings); other rows stay unclassified ('')."""
     matrix = criteria_matrix(table)
-    table["classification"] = classify(matrix)
+    keep = np.ones(len(table), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    classes = classify(matrix)
+    classes[~keep] = ""
+    table["classification"] = classes
     codes = np.full(len(table), "", dtype=object)
     for code in CRITERIA:
-        hit = matrix[code]
+        hit = matrix[code] & keep
         codes[hit] = codes[hit] + (code + " ")
     table["evidence"] = [c.strip() for c in codes]
 

@@ -13,21 +13,30 @@ import re
 import numpy as np
 
 from medstation.core.genomics.annotate import ALIASES, first_consequence, normalise_clinvar, to_float
+from medstation.core.genomics.frequency import frequency_columns
 
 MAX_TEXT_GENOTYPE_CELLS = 5_000_000
-_GT_CODE_TEXT = np.array(["0/0", "0/1", "./.", "1/1"], dtype=object)
 _NUMBER = r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
 
 
 def gt_code(gt) -> int:
-    """cyvcf2's codes: 0 hom-ref, 1 het, 2 unknown, 3 hom-alt."""
+    """cyvcf2's (htslib's) codes: 0 hom-ref, 1 het, 2 unknown, 3 hom-alt.
+
+    As htslib does: a fully missing call is unknown; missing alleles next to called ones are ignored for
+    hom-ref ('0/.' is 0) but make an ALT call heterozygous ('./1' is 1); two different ALT alleles ('1/2') are
+    heterozygous; a haploid ALT call ('1') is hom-alt.
+    """
     if not isinstance(gt, str) or not gt:
         return 2
     alleles = re.split(r"[/|]", gt)
-    if any(a in (".", "") for a in alleles):
+    called = [a for a in alleles if a not in (".", "")]
+    if not called:
         return 2
-    alt = sum(a != "0" for a in alleles)
-    return 0 if alt == 0 else (3 if alt == len(alleles) else 1)
+    if all(a == "0" for a in called):
+        return 0
+    if len(called) < len(alleles) or len(set(called)) > 1:
+        return 1
+    return 3
 
 
 def _clean(value) -> str:
@@ -61,6 +70,11 @@ def to_numbers(arr) -> np.ndarray:
     valid = pc.fill_null(pc.match_substring_regex(arr, _NUMBER), False)
     cleaned = pc.if_else(valid, arr, pa.scalar(None, arr.type))
     return pc.cast(cleaned, pa.float64()).to_numpy(zero_copy_only=False)
+
+
+def info_values(info, key: str):
+    """The raw value of INFO ``key`` in every record (null where absent)."""
+    return _info(info, key)
 
 
 def _info(info, key: str):
@@ -119,14 +133,30 @@ def annotation_columns(info, layout, alts) -> dict[str, np.ndarray]:
     return out
 
 
-def sample_columns(fmt, samples, index: int | None, n: int) -> tuple[np.ndarray, ...]:
-    """(VAF, depth, alt reads, GT text) for one sample, parsed per distinct FORMAT string."""
+def _tier_counts(values: dict, ref: np.ndarray, alt: np.ndarray):
+    """(ref reads, alt reads) from Strelka's tier-1 counts: AU/CU/GU/TU for SNVs, TAR/TIR for indels."""
+    first = {key: to_numbers(_fields(values[key], ",", 1)[0]) for key in ("AU", "CU", "GU", "TU", "TAR", "TIR")
+             if key in values}
+    if "TIR" in first and "TAR" in first:
+        return first["TAR"], first["TIR"]
+    if len(first) < 4:
+        return None
+    by_base = np.vstack([first[f"{b}U"] for b in "ACGT"] + [np.full(len(ref), np.nan)])
+    index = {"A": 0, "C": 1, "G": 2, "T": 3}
+    pick = (lambda bases: by_base[np.array([index.get(str(b).upper(), 4) for b in bases]), np.arange(len(bases))])
+    return pick(ref), pick(alt)
+
+
+def sample_columns(fmt, samples, index: int | None, n: int, ref=None, alleles=None) -> tuple[np.ndarray, ...]:
+    """(VAF, depth, alt reads, GT text, FT text) for one sample, parsed per distinct FORMAT string; read counts
+    from AD, else Strelka's tier-1 base/indel counts (with ``ref`` and the first ALT ``alleles``), else AF."""
     import pyarrow.compute as pc
 
     vaf, depth, alt = (np.full(n, np.nan) for _ in range(3))
     gt = np.full(n, "", dtype=object)
+    ft = np.full(n, "", dtype=object)
     if index is None or samples is None:
-        return vaf, depth, alt, gt
+        return vaf, depth, alt, gt, ft
     column = pc.list_element(samples, index)
     formats = fmt.to_numpy(zero_copy_only=False)
     for layout in set(formats.tolist()) - {None}:
@@ -140,15 +170,26 @@ def sample_columns(fmt, samples, index: int | None, n: int) -> tuple[np.ndarray,
             d, a = ref_n + alt_n, alt_n
             with np.errstate(invalid="ignore", divide="ignore"):
                 v = np.where(d > 0, alt_n / d, np.nan)
+        elif ref is not None and (tiers := _tier_counts(values, ref[rows], alleles[rows])) is not None:
+            d, a = tiers[0] + tiers[1], tiers[1]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                v = np.where(d > 0, a / d, np.nan)
         if "AF" in values:
             v = np.where(np.isnan(v), to_numbers(_fields(values["AF"], ",", 1)[0]), v)
         if "DP" in values:
             dp = to_numbers(values["DP"])
             d = np.where(np.isnan(dp), d, dp)
         if "GT" in values:
-            gt[rows] = _GT_CODE_TEXT[map_unique(values["GT"], gt_code, 2).astype(int)]
+            gt[rows] = map_unique(values["GT"], _gt_text, "")
+        if "FT" in values:
+            ft[rows] = map_unique(values["FT"], _clean, "")
         vaf[rows], depth[rows], alt[rows] = v, d, a
-    return vaf, depth, alt, gt
+    return vaf, depth, alt, gt, ft
+
+
+def _gt_text(value) -> str:
+    """The GT as written ('0|1', '1/2', '1', './.'), or '' when absent; its code comes from ``gt_code``."""
+    return value if isinstance(value, str) else ""
 
 
 def genotype_matrix(fmt, samples, n_samples: int, n: int) -> np.ndarray | None:
@@ -212,12 +253,12 @@ def text_table(lines: list[str], reader, layout, tumour: int | None, normal: int
     missing = np.isnan(popfreq) & (ann["gnomad_af"] != "")
     popfreq[missing] = [to_float(v) for v in ann["gnomad_af"][missing]]
     samples = pc.split_pattern(cols[9], "\t") if n_samples else None
-    vaf, depth, alt_reads, gt = sample_columns(cols[8], samples, tumour, n)
-    _nv, n_depth, n_alt, _ng = sample_columns(cols[8], samples, normal, n)
+    ref = cols[3].to_numpy(zero_copy_only=False)
+    vaf, depth, alt_reads, gt, ft = sample_columns(cols[8], samples, tumour, n, ref, alts)
+    _nv, n_depth, n_alt, _ng, _nf = sample_columns(cols[8], samples, normal, n, ref, alts)
     if reader.has_vaf:
         vaf = np.where(np.isnan(vaf), to_numbers(_info(info, "TUMOR_VAF")), vaf)
     regions = map_unique(_info(info, "STRATIFICATIONS"), str, "") if reader.has_regions else np.full(n, "", object)
-    ref = cols[3].to_numpy(zero_copy_only=False)
     table = pd.DataFrame({
         "chrom": pd.Categorical(cols[0].to_numpy(zero_copy_only=False)),
         "pos": pc.cast(cols[1], "int64").to_numpy(), "id": cols[2].to_numpy(zero_copy_only=False), "ref": ref,
@@ -229,5 +270,8 @@ def text_table(lines: list[str], reader, layout, tumour: int | None, normal: int
         "revel": np.array([to_float(v) if v else math.nan for v in ann["revel"]], dtype=float),
         "cadd": np.array([to_float(v) if v else math.nan for v in ann["cadd"]], dtype=float),
         "vaf": vaf, "depth": depth, "alt_reads": alt_reads, "normal_depth": n_depth, "normal_alt": n_alt,
-        "gt": gt, "type": variant_types(ref, alts), "regions": regions})
+        "gt": gt, "ft": ft, "type": variant_types(ref, alts), "regions": regions,
+        "svtype": map_unique(_info(info, "SVTYPE"), _clean, "") if reader.has_sv else np.full(n, "", object),
+        "end": to_numbers(_info(info, "END")) if reader.has_sv else np.full(n, np.nan),
+        **frequency_columns(info, reader)})
     return table, genotype_matrix(cols[8], samples, n_samples, n)

@@ -11,7 +11,10 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
+from medstation.core.genomics.build import UNKNOWN, norm_chrom
 from medstation.core.genomics.packs import pgx_pack
+from medstation.core.genomics.pgx_structural import (NOT_TESTED_SV, UNCALLED_GENES, WHOLE_GENE_DELETION,
+                                                     structural_alleles, structural_records, whole_gene_events)
 
 CALLED_GENES = ("CYP2C19", "CYP2C9", "VKORC1", "SLCO1B1", "TPMT", "NUDT15", "DPYD", "CYP3A5", "CYP2B6", "UGT1A1",
                 "CYP4F2", "ABCG2")
@@ -45,6 +48,8 @@ class GeneCall:
     untested: list[str] = field(default_factory=list)      # defining positions the VCF does not cover
     not_assessed: list[str] = field(default_factory=list)  # alleles that need an untested position
     n_sites: int = 0
+    structural: list[str] = field(default_factory=list)    # structurally defined alleles and how they stand
+    note: str = ""
 
     @property
     def tested(self) -> int:
@@ -54,7 +59,8 @@ class GeneCall:
         return {"gene": self.gene, "status": self.status, "diplotype": self.diplotype, "phenotype": self.phenotype,
                 "activity_score": self.activity_score, "alternatives": self.alternatives,
                 "observed": self.observed, "positions_tested": self.tested, "positions_total": self.n_sites,
-                "untested": self.untested, "alleles_not_assessed": self.not_assessed}
+                "untested": self.untested, "alleles_not_assessed": self.not_assessed,
+                "structural": self.structural, "note": self.note}
 
 
 @dataclass
@@ -76,23 +82,45 @@ class PgxResult:
     calls: list[GeneCall]
     advice: list[DrugAdvice]
     source: str
+    build_how: str = ""
+
+    def not_tested_structural(self) -> list[str]:
+        """One line per gene whose structurally defined alleles were not tested (page 1 of the report)."""
+        lines = []
+        for call in self.calls:
+            names = [s.split(" ")[0] for s in call.structural if NOT_TESTED_SV in s]
+            if names:
+                lines.append(f"{call.gene} {', '.join(names)} - {NOT_TESTED_SV}")
+        return lines + [f"{gene} (all alleles) - {NOT_TESTED_SV}" for gene in UNCALLED_GENES]
 
     def as_dict(self) -> dict:
-        return {"build": self.build, "source": self.source, "genes": [c.as_dict() for c in self.calls],
-                "recommendations": [a.as_dict() for a in self.advice]}
+        return {"build": self.build, "build_how": self.build_how, "source": self.source,
+                "genes": [c.as_dict() for c in self.calls], "recommendations": [a.as_dict() for a in self.advice],
+                "not_tested_structural": self.not_tested_structural(),
+                "uncalled_genes": [{"gene": g, "status": NOT_TESTED_SV, "why": why}
+                                   for g, why in UNCALLED_GENES.items()]}
 
 
-def norm_chrom(chrom: str) -> str:
-    return chrom[3:] if chrom.lower().startswith("chr") else chrom
+def alt_dosage(gt: str) -> int | None:
+    """Copies of the first ALT allele in a GT ('0/1' 1, '1|1' 2, '1/2' 1, '2/2' 0), None for a no-call."""
+    alleles = [a for a in str(gt).replace("|", "/").split("/") if a not in ("", ".")]
+    if not alleles:
+        return None
+    return sum(a == "1" for a in alleles)
 
 
 def genotype_lookup(table) -> dict[tuple[str, int], list[tuple[str, str, int | None]]]:
-    """(chrom, pos) -> [(ref, alt, alt dosage or None for a no-call)] for the records of the shown sample."""
-    dosage = {"0/0": 0, "0/1": 1, "1/1": 2}
+    """(chrom, pos) -> [(ref, alt, alt dosage or None)] for the shown sample; a record whose FILTER or the
+    sample's FT failed counts as not tested at that position."""
+    from medstation.core.genomics.sample import passing
+
+    ok = passing(table["filter"].to_numpy(dtype=object))
+    if "ft" in table.columns:
+        ok &= passing(table["ft"].to_numpy(dtype=object))
     lookup: dict[tuple[str, int], list] = {}
-    for chrom, pos, ref, alt, gt in zip(table["chrom"].astype(str), table["pos"], table["ref"], table["alt"],
-                                        table["gt"]):
-        lookup.setdefault((norm_chrom(chrom), int(pos)), []).append((ref, alt, dosage.get(gt)))
+    for chrom, pos, ref, alt, gt, good in zip(table["chrom"].astype(str), table["pos"], table["ref"], table["alt"],
+                                              table["gt"], ok):
+        lookup.setdefault((norm_chrom(chrom), int(pos)), []).append((ref, alt, alt_dosage(gt) if good else None))
     return lookup
 
 
@@ -177,20 +205,40 @@ def _equation_holds(equation: str, score: float) -> bool:
     return all(ops[op](values[i], values[i + 1]) for i, op in enumerate(parts[1::2]))
 
 
-def call_gene(gene: str, build: str, lookup, pack=None) -> GeneCall:
-    tables = GeneTables(gene, build, pack or pgx_pack())
+def call_gene(gene: str, build: str, lookup, pack=None, table=None) -> GeneCall:
+    pack = pack or pgx_pack()
+    tables = GeneTables(gene, build, pack)
     dosage = {key: _site_dosage(site, lookup) for key, site in tables.sites.items()}
     untested = sorted(k for k, d in dosage.items() if d is None)
     call = GeneCall(gene, "called", n_sites=len(dosage), untested=untested)
     call.observed = [f"{k}{' (' + tables.sites[k].rsid + ')' if tables.sites[k].rsid else ''} x{d}"
                      for k, d in sorted(dosage.items()) if d]
+    events = whole_gene_events(table, gene, build, pack) if table is not None else []
+    deletion = WHOLE_GENE_DELETION.get(gene)
+    deleted = [e for e in events if e.svtype == "DEL"] if deletion else []
+    call.structural = [f"{name} ({function}; {NOT_TESTED_SV})" for name, function in structural_alleles(gene, pack)
+                       if not (deleted and name == deletion)]
+    if deleted:
+        call.structural.insert(0, f"{deletion}: {deleted[0].text()}")
+    for event in events:
+        if event.svtype == "DUP":
+            call.note = (f"{event.text()} over {gene}: more than two copies; which allele is duplicated is not "
+                         "called from a VCF")
+    if deleted and deleted[0].copies == 2:
+        call.diplotype, call.status = f"{deletion}/{deletion}", "called"
+        call.phenotype, call.activity_score = tables.phenotype(deletion, deletion)
+        return call
     if dosage and len(untested) == len(dosage):
         call.status = "not tested"
         return call
     usable = {name: sites for name, sites in tables.alleles.items()
               if all(dosage.get(s.key) is not None for s in sites)}
     call.not_assessed = sorted(set(tables.alleles) - set(usable))
+    if deleted:
+        usable[deletion] = []
     ranked = _rank_pairs(usable, {k: d for k, d in dosage.items() if d is not None})
+    if deleted:  # one copy is the deletion: the other allele must explain every observed variant
+        ranked = [item for item in ranked if deletion in item[1] and item[1] != (deletion, deletion)]
     if not ranked:
         call.status = "no match"
         return call
@@ -253,17 +301,24 @@ def recommendations(calls: list[GeneCall], pack=None) -> list[DrugAdvice]:
     return advice
 
 
-def detect_build(header: dict) -> str:
-    return "GRCh37" if header.get("assembly") == "GRCh37" else "GRCh38"
+NOT_TESTED_BUILD = "not tested: genome build unknown"
 
 
 def call_pgx(variants, build: str | None = None, genes=CALLED_GENES) -> PgxResult:
-    """Star alleles, phenotypes and CPIC recommendations for the shown sample of a ``VariantSet``."""
+    """Star alleles, phenotypes and CPIC recommendations for the shown sample of a ``VariantSet``, on the
+    genome build the file was found to use (positions are never assumed to be GRCh38)."""
     pack = pgx_pack()
-    build = build or detect_build(variants.header)
+    how = "chosen by the user" if build else variants.header.get("assembly_how", "")
+    build = build or variants.header.get("assembly") or UNKNOWN
+    if build not in ("GRCh37", "GRCh38"):
+        calls = [GeneCall(gene, NOT_TESTED_BUILD, structural=[f"{name} ({function}; {NOT_TESTED_SV})" for
+                                                             name, function in structural_alleles(gene, pack)])
+                 for gene in genes]
+        return PgxResult(UNKNOWN, calls, [], pack.label, how)
     positions = {int(site.split("-")[1]) for row in pack.rows("allele-table.csv")
                  for site in row[f"{build}Core"].split(",") if site not in ("N/A", "")}
     table = variants.table
     lookup = genotype_lookup(table[table["pos"].isin(positions)])
-    calls = [call_gene(gene, build, lookup, pack) for gene in genes]
-    return PgxResult(build, calls, recommendations(calls, pack), pack.label)
+    structural = structural_records(table)
+    calls = [call_gene(gene, build, lookup, pack, structural) for gene in genes]
+    return PgxResult(build, calls, recommendations(calls, pack), pack.label, how)

@@ -1,8 +1,10 @@
 """The printable genomics report (PDF, reportlab) and its JSON twin, written atomically.
 
-``content`` is the plain dictionary built by medstation.services.genomics.report_content; the PDF shows
-the same sections: sample and file, tools and knowledge packs, PGx calls with CPIC recommendations, prioritised
-variants with their ACMG evidence and SHAP waterfall, the HMM genome track, limitations and disclaimer.
+``content`` is the plain dictionary built by medstation.services.genomics.report_content; the PDF shows the same
+sections, what matters first: page 1 names the sample, its own variant counts, the genome build and how it was
+decided, what the file cannot support (no annotation, structural PGx alleles not tested) and the sample's
+prioritised findings with why each is ranked where it is; then PGx calls with CPIC recommendations, the detailed
+ACMG evidence and SHAP waterfalls, the HMM genome track, the file and tools, limitations and disclaimer.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from pathlib import Path
 
 from medstation.core import atomic
 
-STATE_COLOURS = {"ROH": "#c0392b", "not ROH": "#95a5a6", "low VAF (subclonal)": "#2980b9",
+STATE_COLOURS = {"ROH": "#c0392b", "not ROH": "#95a5a6", "short homozygous stretch (not called)": "#e8b0a8", "low VAF (subclonal)": "#2980b9",
                  "mid VAF (heterozygous)": "#27ae60", "high VAF (LOH / homozygous)": "#c0392b"}
 
 
@@ -66,10 +68,13 @@ def render_pdf(content: dict, target: Path) -> None:
     width = A4[0] - 28 * mm
     story = [Paragraph(_esc(content["title"]), base["Title"]),
              Paragraph(f"<b>{_esc(content['disclaimer'])}</b>", small), Spacer(1, 4)]
-    story += _file_section(content, base, small, width)
+    story += _sample_section(content, base, small, width)
+    story += _not_tested_section(content, base, small)
+    story += _listed_section(content, base, small, width)
     story += _pgx_section(content, base, small, width)
     story += _variant_section(content, base, small, width)
     story += _hmm_section(content, base, small, width)
+    story += _file_section(content, base, small, width)
     story.append(Paragraph("Limitations", base["Heading2"]))
     story += [Paragraph("- " + _esc(text), small) for text in content["limitations"] + content.get("notes", [])]
     story.append(Spacer(1, 6))
@@ -85,6 +90,68 @@ def _footer(canvas, doc) -> None:
     canvas.restoreState()
 
 
+def _sample_section(content, base, small, width):
+    from reportlab.platypus import Paragraph
+
+    f, summary = content["file"], content.get("sample_summary") or {}
+    counts = summary.get("counts") or {}
+    sample = content["sample"] or "no sample column (sites-only file)"
+    normal = f" (matched normal: {content['normal']})" if content["normal"] else ""
+    out = [Paragraph("Sample", base["Heading2"])]
+    notice = content.get("annotation_notice")
+    if notice:
+        out.append(Paragraph(f"<b>{_esc(notice)}</b>", base["BodyText"]))
+    pop = content.get("population_af") or {}
+    af_text = (f"population AF from {pop['source']}" if pop.get("kind") == "population" else
+               pop.get("note") or "no population allele frequency in the file")
+    rows = [["Field", "Value"], ["Sample", f"{sample}{normal}; {content['samples']} sample(s) in the file"],
+            ["Genotypes", counts.get("sentence", "not genotyped")],
+            ["Genome build", f"{f['assembly'] or 'unknown'} - {f.get('assembly_how', '')}"],
+            ["Own SNVs", f"Ti/Tv {summary.get('ti_tv') if summary.get('ti_tv') is not None else '-'} "
+                         f"({summary.get('ti', 0)} transitions, {summary.get('tv', 0)} transversions); het/hom-alt "
+                         f"ratio {summary.get('het_hom_ratio') if summary.get('het_hom_ratio') is not None else '-'}"],
+            ["Own variants by type", ", ".join(f"{k} {v}" for k, v in (summary.get("by_type") or {}).items()) or "-"],
+            ["Allele frequency", af_text], ["File", f"{f['name']} (sha256 {f['sha256'][:16]}...)"]]
+    out.append(_table(rows, [32 * 2.835, width - 32 * 2.835], small))
+    return out
+
+
+def _not_tested_section(content, base, small):
+    from reportlab.platypus import Paragraph
+
+    pgx = content.get("pgx") or {}
+    lines = []
+    if pgx.get("build") == "unknown":
+        lines.append("Pharmacogenomics: not tested: genome build unknown")
+    lines += pgx.get("not_tested_structural") or []
+    if not lines:
+        return []
+    return [Paragraph("Not tested", base["Heading3"])] + [Paragraph("- " + _esc(line), small) for line in lines]
+
+
+def _listed_section(content, base, small, width):
+    from reportlab.platypus import Paragraph
+
+    out = [Paragraph("Prioritised findings of this sample", base["Heading2"])]
+    if content.get("tier_note"):
+        out.append(Paragraph(_esc(content["tier_note"]), small))
+    items = content["prioritised"]
+    if not items:
+        why = ("the file carries no consequence or clinical annotation (see above)" if content.get("annotation_notice")
+               else "the sample carries no variant above the reporting threshold")
+        return out + [Paragraph(_esc(f"None listed: {why}."), small)]
+    rows = [["#", "Variant", "Gene / change", "Zygosity", "Depth", "VAF", "Class", "Why ranked here"]]
+    for i, v in enumerate(items, start=1):
+        rows.append([i, f"{v['chrom']}:{v['pos']} {_allele(v['ref'])}>{_allele(v['alt'])}",
+                     f"{v['gene'] or ''} {v['hgvsp'] or v['hgvsc'] or v['consequence'] or ''}", v.get("zygosity"),
+                     _num(v["depth"]), "-" if v["vaf"] is None else f"{v['vaf']:.2f}",
+                     v.get("tier") or v["classification"], v.get("why", "")])
+    out.append(_table(rows, [width * w for w in (0.04, 0.16, 0.15, 0.08, 0.07, 0.06, 0.1, 0.34)], small))
+    more = content.get("more_below_threshold", 0)
+    out.append(Paragraph(f"{more} more below threshold." if more else "No more of the sample's findings.", small))
+    return out
+
+
 def _file_section(content, base, small, width):
     from reportlab.platypus import Paragraph
 
@@ -98,7 +165,7 @@ def _file_section(content, base, small, width):
     tools = [["Tool", "Version"]] + [[k, v] for k, v in content["tools"].items()]
     packs = [["Knowledge pack", "Source", "Version", "Licence"]] + [[p["name"], p["source"], p["version"],
                                                                      p["licence"]] for p in content["packs"]]
-    out = [Paragraph("Sample and file", base["Heading2"]), _table(rows, [45 * 2.835, width - 45 * 2.835], small),
+    out = [Paragraph("File", base["Heading2"]), _table(rows, [45 * 2.835, width - 45 * 2.835], small),
            Paragraph("Tools and knowledge packs", base["Heading2"]),
            _table(tools, [width * 0.35, width * 0.65], small),
            _table(packs, [width * 0.25, width * 0.4, width * 0.15, width * 0.2], small)]
@@ -121,7 +188,10 @@ def _pgx_section(content, base, small, width):
                      g["phenotype"], f"{g['positions_tested']} of {g['positions_total']}",
                      ", ".join(g["observed"][:4])])
     out.append(Paragraph(f"Genome build {pgx['build']}; source: {_esc(pgx['source'])}", small))
+    for gene in pgx.get("uncalled_genes", []):
+        out.append(Paragraph(_esc(f"{gene['gene']}: {gene['status']} - {gene['why']}"), small))
     out.append(_table(rows, [width * w for w in (0.1, 0.13, 0.2, 0.2, 0.1, 0.27)], small))
+    out += [Paragraph(_esc(f"{g['gene']}: {g['note']}"), small) for g in pgx["genes"] if g.get("note")]
     recs = [["Drug", "Gene(s)", "Phenotype", "CPIC level", "Recommendation"]]
     recs += [[a["drug"], a["genes"], a["phenotypes"], a["cpic_level"], a["recommendation"]]
              for a in pgx["recommendations"]]
@@ -134,7 +204,7 @@ def _pgx_section(content, base, small, width):
 def _variant_section(content, base, small, width):
     from reportlab.platypus import KeepTogether, Paragraph
 
-    out = [Paragraph("Prioritised variants", base["Heading2"])]
+    out = [Paragraph("Evidence for the listed findings", base["Heading2"])] if content["prioritised"] else []
     model = content.get("validity_model")
     if model:
         h = model.get("held_out") or {}
@@ -145,9 +215,12 @@ def _variant_section(content, base, small, width):
                              "Global importance: " + _esc(", ".join(
                                  f"{f} {v:.3f}" for f, v in model["global_importance"][:5])), small))
     for i, v in enumerate(content["prioritised"], start=1):
-        title = (f"{i}. {v['chrom']}:{v['pos']} {v['ref']}>{v['alt']} {v['gene'] or ''} {v['consequence'] or ''} "
-                 f"{v['hgvsp'] or v['hgvsc'] or ''} - {v['classification']}")
-        facts = (f"line {v['line']}; FILTER {v['filter']}; GT {v['gt'] or '-'}; VAF {_num(v['vaf'])}; depth "
+        label = (f"{v['tier']} (ACMG/AMP germline evidence: {v['classification']})" if v.get("tier")
+                 else v["classification"])
+        title = (f"{i}. {v['chrom']}:{v['pos']} {_allele(v['ref'], 20)}>{_allele(v['alt'], 20)} {v['gene'] or ''} "
+                 f"{v['consequence'] or ''} {v['hgvsp'] or v['hgvsc'] or ''} - {label}")
+        facts = (f"line {v['line']}; FILTER {v['filter']}; GT {v['gt'] or '-'} ({v.get('zygosity')}); VAF "
+                 f"{_num(v['vaf'])}; depth "
                  f"{_num(v['depth'])}; ClinVar {v['clinvar'] or '-'}; population AF {_num(v['gnomad_af'])}; "
                  f"P(real call) {_num(v['p_valid'])}")
         rows = [["Criterion", "Met", "Strength", "Why", "Source"]]
@@ -159,6 +232,11 @@ def _variant_section(content, base, small, width):
             block.append(shap_drawing(v["shap"], width))
         out.append(KeepTogether(block))
     return out
+
+
+def _allele(text: str, keep: int = 8) -> str:
+    """A long REF/ALT shortened for a table cell ('GATGAG... (61 bp)')."""
+    return text if len(text) <= keep + 4 else f"{text[:keep]}... ({len(text)} bp)"
 
 
 def _num(value) -> str:
@@ -209,6 +287,10 @@ def _hmm_section(content, base, small, width):
     segs = [s for s in hmm["segments"] if s["sample"] == sample]
     out.append(Paragraph(f"{_esc(hmm['kind'])} (hmmlearn) for {_esc(sample)}; {hmm['segments_total']} segments "
                          f"over {len(hmm['samples'])} sample(s).", small))
+    summary = hmm.get("summary") or {}
+    if summary.get("thresholds"):
+        sparse = (summary.get("too_sparse") or {}).get(sample)
+        out.append(Paragraph(_esc(sparse or f"Runs of homozygosity: {summary['thresholds']}."), small))
     out.append(hmm_drawing(segs, width))
     rows = [["Chrom", "Start", "End", "State", "Sites", "Mean value"]]
     rows += [[s["chrom"], s["start"], s["end"], s["state"], s["n_sites"], f"{s['value']:.3f}"] for s in segs[:25]]

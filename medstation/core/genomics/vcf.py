@@ -18,12 +18,14 @@ import numpy as np
 from medstation.core.errors import MedStationError
 from medstation.core.genomics.annotate import (ALIASES, CLINVAR_FLAGS, INFO_CLINVAR, INFO_POPFREQ, AnnotationLayout,
                                                first_consequence, normalise_clinvar, to_float)
+from medstation.core.genomics.frequency import (apply_population, frequency_keys, named_resource,
+                                                record_frequencies)
+from medstation.core.genomics.sample import SampleCounts, annotate_sample, header_pair, passing, pick_samples
 from medstation.core.jobs import JobContext, null_context
 
 _BASES = re.compile(r"^[ACGTNacgtn]+$")
 _ALT = re.compile(r"^([ACGTNacgtn*]+|<[^>]+>|\.|[ACGTNacgtn]*[\[\]][^\[\]]+[\[\]][ACGTNacgtn]*|[ACGTNacgtn]+\.|"
                   r"\.[ACGTNacgtn]+)$")
-_NORMAL_NAMES = re.compile(r"(normal|germline|_N$|BL_|BL$|_BL)", re.IGNORECASE)
 MAX_GENOTYPE_CELLS = 60_000_000
 STR_COLUMNS = ("id", "ref", "alt", "filter", "gene", "consequence", "impact", "hgvsc", "hgvsp", "clinvar", "sift",
                "polyphen", "gt", "type", "regions")
@@ -49,7 +51,8 @@ class VariantSet:
     table: "object"                  # pandas.DataFrame, one row per record (first ALT allele)
     genotypes: np.ndarray | None     # records x samples: 0 hom-ref, 1 het, 2 unknown, 3 hom-alt (cyvcf2 codes)
     problems: list[LineProblem] = field(default_factory=list)
-    header: dict = field(default_factory=dict)  # fileformat, assembly, annotation source lines
+    header: dict = field(default_factory=dict)  # fileformat, assembly (and how it was decided), annotation
+    counts: SampleCounts | None = None          # the shown sample's genotypes over all records
 
     def __len__(self) -> int:
         return len(self.table)
@@ -204,17 +207,6 @@ def _valid_lines(body, n_columns: int) -> np.ndarray:
     return ok
 
 
-def _pick_samples(samples: list[str]) -> tuple[str, str | None]:
-    if not samples:
-        return "", None
-    if len(samples) == 2:
-        normals = [s for s in samples if _NORMAL_NAMES.search(s)]
-        if len(normals) == 1:
-            tumour = next(s for s in samples if s != normals[0])
-            return tumour, normals[0]
-    return samples[0], None
-
-
 def _variant_type(ref: str, alt: str) -> str:
     if alt.startswith("<") or "[" in alt or "]" in alt:
         return "SV"
@@ -245,13 +237,12 @@ def _header_info(vcf) -> tuple[dict[str, str], dict]:
         elif line.startswith(("##VEP=", "##SnpEffVersion=", "##reference=")):
             key, value = line[2:].split("=", 1)
             meta[key] = value[:300]
-    chr1 = re.search(r"##contig=<ID=(?:chr)?1,length=(\d+)", raw)
-    if chr1:
-        meta["assembly"] = {"249250621": "GRCh37", "248956422": "GRCh38"}.get(chr1.group(1), "unknown")
-    elif re.search(r"GRCh38|hg38", raw):
-        meta["assembly"] = "GRCh38"
-    elif re.search(r"GRCh37|hg19|b37|human_g1k_v37", raw):
-        meta["assembly"] = "GRCh37"
+    meta["contigs"] = {m.group(1): (int(m.group(2)) if m.group(2) else None, m.group(3) or "")
+                       for m in re.finditer(r"^##contig=<ID=([^,>]+)(?:.*?[<,]length=(\d+))?(?:.*?assembly=\"?"
+                                            r"([^,>\"]+))?", raw, re.MULTILINE)}
+    meta["population_resource"] = named_resource(raw)
+    meta["population_af_fields"] = frequency_keys(descriptions)["populations"]
+    meta["raw_header"] = raw
     return descriptions, meta
 
 
@@ -269,6 +260,8 @@ class RecordReader:
         csq_pop = [f for f in layout.fields if f in ALIASES["gnomad_af"]]
         self.population_field = (self.pop_keys or csq_pop or [""])[0]
         self.has_regions = "STRATIFICATIONS" in descriptions
+        self.frequency = frequency_keys(descriptions)
+        self.has_sv = "SVTYPE" in descriptions or "END" in descriptions
         # cyvcf2 can crash on FORMAT fields declared Number=. whose values are all missing: read only safe ones
         self.safe_formats = {item.info().get("ID") for item in vcf.header_iter()
                              if item.info().get("HeaderType") == "FORMAT" and item.info().get("Number") != "."}
@@ -286,7 +279,7 @@ class RecordReader:
                 break
         if math.isnan(popfreq) and ann:
             popfreq = to_float(ann.get("gnomad_af"))
-        (vaf, depth, alt_reads, gt), (_nv, n_depth, n_alt, _ng) = self._samples(v)
+        (vaf, depth, alt_reads, gt, ft), (_nv, n_depth, n_alt, _ng, _nf) = self._samples(v)
         if math.isnan(vaf) and self.has_vaf:
             vaf = to_float(info.get("TUMOR_VAF"))
         qual = v.QUAL
@@ -295,8 +288,9 @@ class RecordReader:
                 ann.get("gene", ""), first_consequence(ann.get("consequence", "")), ann.get("impact", ""),
                 ann.get("hgvsc", ""), ann.get("hgvsp", ""), clinvar, popfreq, ann.get("sift", ""),
                 ann.get("polyphen", ""), to_float(ann.get("revel")), to_float(ann.get("cadd")), vaf, depth,
-                alt_reads, n_depth, n_alt, gt, _variant_type(v.REF, alt),
-                str(regions) if regions is not None else ""]
+                alt_reads, n_depth, n_alt, gt, ft, _variant_type(v.REF, alt),
+                str(regions) if regions is not None else "", str(info.get("SVTYPE") or ""),
+                _number(info.get("END")), *record_frequencies(info, self.frequency)]
 
     def _clinvar(self, info, ann: dict) -> str:
         for key in self.clinvar_keys:
@@ -307,28 +301,39 @@ class RecordReader:
         return normalise_clinvar("/".join(flags)) or normalise_clinvar(ann.get("clin_sig", ""))
 
     def _samples(self, v):
-        empty = (math.nan, math.nan, math.nan, "")
+        empty = (math.nan, math.nan, math.nan, "", "")
         if self.tumour is None:
             return empty, empty
         present = set(v.FORMAT)
-        fields = {key: v.format(key) for key in ("AD", "DP", "AF") if key in present and key in self.safe_formats}
-        gt_types = None
+        fields = {key: v.format(key) for key in ("AD", "DP", "AF", "FT")
+                  if key in present and key in self.safe_formats}
+        gt_text = None
         if "GT" in present:
             try:
-                gt_types = v.gt_types
+                gt_text = [_genotype_text(g) for g in v.genotypes]
             except Exception:
-                gt_types = None
-        tumour = _sample_numbers(fields.get("AD"), fields.get("DP"), fields.get("AF"), gt_types, self.tumour)
-        normal = (_sample_numbers(fields.get("AD"), fields.get("DP"), fields.get("AF"), gt_types, self.normal)
-                  if self.normal is not None else empty)
+                gt_text = None
+        tumour = _sample_numbers(fields, gt_text, self.tumour)
+        normal = _sample_numbers(fields, gt_text, self.normal) if self.normal is not None else empty
         return tumour, normal
 
 
-_GT_TEXT = {0: "0/0", 1: "0/1", 3: "1/1", 2: "./."}
+def _number(value) -> float:
+    try:
+        return float(value) if value is not None else math.nan
+    except (TypeError, ValueError):
+        return math.nan
 
 
-def _sample_numbers(ad, dp, af, gt_types, index: int) -> tuple[float, float, float, str]:
-    """(VAF, depth, alt reads, GT text) of one sample in one record."""
+def _genotype_text(genotype: list) -> str:
+    """cyvcf2's [allele, allele, ..., phased] as VCF text ('0|1', './.', '1')."""
+    *alleles, phased = genotype
+    return ("|" if phased else "/").join("." if a < 0 else str(a) for a in alleles)
+
+
+def _sample_numbers(fields: dict, gt_text, index: int) -> tuple[float, float, float, str, str]:
+    """(VAF, depth, alt reads, GT text, FT) of one sample in one record."""
+    ad, dp, af, ft = fields.get("AD"), fields.get("DP"), fields.get("AF"), fields.get("FT")
     vaf = depth = alt_reads = math.nan
     if ad is not None and ad.shape[1] >= 2:
         ref_n, alt_n = float(ad[index, 0]), float(ad[index, 1])
@@ -340,8 +345,9 @@ def _sample_numbers(ad, dp, af, gt_types, index: int) -> tuple[float, float, flo
     if dp is not None:
         value = _cell(dp, index)
         depth = value if not math.isnan(value) else depth
-    gt = _GT_TEXT.get(int(gt_types[index]), "") if gt_types is not None else ""
-    return vaf, depth, alt_reads, gt
+    gt = gt_text[index] if gt_text is not None else ""
+    flt = str(ft[index]) if ft is not None else ""
+    return vaf, depth, alt_reads, gt, "" if flt == "." else flt
 
 
 def _cell(values, index: int) -> float:
@@ -351,7 +357,8 @@ def _cell(values, index: int) -> float:
 
 _ROW_NAMES = ["id", "ref", "alt", "qual", "filter", "gene", "consequence", "impact", "hgvsc", "hgvsp", "clinvar",
               "gnomad_af", "sift", "polyphen", "revel", "cadd", "vaf", "depth", "alt_reads", "normal_depth",
-              "normal_alt", "gt", "type", "regions"]
+              "normal_alt", "gt", "ft", "type", "regions", "svtype", "end", "cohort_af", "cohort_popmax",
+              "cohort_an"]
 
 
 def _genotype_row(v, n: int) -> np.ndarray:
@@ -363,8 +370,9 @@ def _genotype_row(v, n: int) -> np.ndarray:
         return np.full(n, 2, dtype=np.int8)
 
 
-def load_vcf(path: str | Path, ctx: JobContext | None = None) -> VariantSet:
-    """Read a VCF/BCF; malformed text records are skipped and listed in ``problems`` with line numbers."""
+def load_vcf(path: str | Path, ctx: JobContext | None = None, sample: str | None = None) -> VariantSet:
+    """Read a VCF/BCF for one sample (``sample``, else a header-named tumour, else the first); malformed text
+    records are skipped and listed in ``problems`` with line numbers."""
     import pandas as pd
 
     ctx = ctx or null_context()
@@ -384,7 +392,7 @@ def load_vcf(path: str | Path, ctx: JobContext | None = None) -> VariantSet:
             cleaned.close()
             read_path = Path(cleaned.name)
     try:
-        return _read(path, read_path, line_numbers, problems, ctx, pd, good)
+        return _finish(_read(path, read_path, line_numbers, problems, ctx, pd, good, sample))
     except MedStationError:
         raise
     except Exception as exc:  # htslib/cyvcf2 report damage inside records as a plain Exception
@@ -404,19 +412,37 @@ def _check_bcf(path: Path) -> None:
             raise MedStationError(f"{path.name} is a damaged BCF: {damage}", kept="nothing was loaded")
 
 
-def _read(path, read_path, line_numbers, problems, ctx, pd, lines) -> VariantSet:
+def _finish(variants: VariantSet) -> VariantSet:
+    """Frequencies, genome build and the shown sample's genotype counts, once the table is read."""
+    from medstation.core.genomics.build import detect_build
+
+    header = variants.header
+    apply_population(variants.table, header)
+    header["assembly"], header["assembly_how"] = detect_build(header, variants.table)
+    header.pop("raw_header", None)
+    if variants.sample:
+        variants.counts = annotate_sample(variants.table, variants.sample)
+    else:  # a sites-only file lists its findings without genotypes: every passing record is one
+        variants.table["zygosity"] = "not genotyped"
+        variants.table["carried"] = passing(variants.table["filter"].to_numpy(dtype=object))
+    return variants
+
+
+def _read(path, read_path, line_numbers, problems, ctx, pd, lines, wanted=None) -> VariantSet:
     vcf = _reader(read_path, path.name)
     descriptions, meta = _header_info(vcf)
     layout = AnnotationLayout.from_header(descriptions)
     meta["annotation"] = layout.key or "none"
+    meta["annotated"] = _is_annotated(layout, descriptions)
     samples = list(vcf.samples)
-    sample, normal = _pick_samples(samples)
+    sample, normal = pick_samples(samples, meta["raw_header"], wanted)
+    meta["tumour_sample"] = header_pair(meta["raw_header"])[0] or ""
     t_index = samples.index(sample) if sample else None
     n_index = samples.index(normal) if normal else None
     keep_gt = bool(samples)
     reader = RecordReader(vcf, descriptions, layout, t_index, n_index)
     if lines is not None:
-        return _read_text(path, vcf, lines, line_numbers, problems, meta, reader, layout, ctx)
+        return _read_text(path, vcf, lines, line_numbers, problems, meta, reader, layout, ctx, sample, normal)
     chroms, positions, rows, gts = [], [], [], []
     expected = len(line_numbers) if line_numbers is not None else 0
     for i, v in enumerate(vcf):
@@ -442,7 +468,13 @@ def _read(path, read_path, line_numbers, problems, ctx, pd, lines) -> VariantSet
     return VariantSet(path, samples, sample, normal, table, genotypes, problems, meta)
 
 
-def _read_text(path, vcf, lines, line_numbers, problems, meta, reader, layout, ctx) -> VariantSet:
+def _is_annotated(layout: AnnotationLayout, descriptions: dict) -> bool:
+    """Whether the file carries consequence or population/clinical annotation at all."""
+    return bool(layout.key or any(k in descriptions for k in INFO_CLINVAR + INFO_POPFREQ)
+                or any(k in descriptions for k, _label in CLINVAR_FLAGS))
+
+
+def _read_text(path, vcf, lines, line_numbers, problems, meta, reader, layout, ctx, sample, normal) -> VariantSet:
     from medstation.core.genomics.columns import text_table
 
     samples = list(vcf.samples)
@@ -455,7 +487,6 @@ def _read_text(path, vcf, lines, line_numbers, problems, meta, reader, layout, c
     table["classification"] = ""
     table["p_valid"] = np.nan
     table.attrs["population_field"] = reader.population_field
-    sample, normal = _pick_samples(samples)
     ctx.progress(1.0, None, f"loaded {len(table)} records")
     return VariantSet(path, samples, sample, normal, table, genotypes, problems, meta)
 

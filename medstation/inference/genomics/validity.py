@@ -61,18 +61,25 @@ class ValidityModel:
         return self.estimator.predict_proba(feature_matrix(table))[:, 1]
 
     def explain(self, row_table) -> Waterfall:
+        return self.explain_rows(row_table.iloc[:1])[0]
+
+    def explain_rows(self, rows) -> list[Waterfall]:
+        """One SHAP waterfall per row, from a single TreeExplainer pass."""
         import shap
 
         if self._explainer is None:
             self._explainer = shap.TreeExplainer(self.estimator)
-        x = feature_matrix(row_table)[:1]
+        if not len(rows):
+            return []
+        x = feature_matrix(rows)
         values = self._explainer.shap_values(x)
         values = values[..., 1] if np.ndim(values) == 3 else (values[1] if isinstance(values, list) else values)
         base = self._explainer.expected_value
         base = float(base[1] if np.ndim(base) else base)
-        contributions = sorted(zip(FEATURES, x[0].tolist(), np.asarray(values)[0].tolist()),
-                               key=lambda t: -abs(t[2]))
-        return Waterfall(base, float(self.estimator.predict_proba(x)[0, 1]), contributions)
+        probability = self.estimator.predict_proba(x)[:, 1]
+        return [Waterfall(base, float(probability[i]),
+                          sorted(zip(FEATURES, x[i].tolist(), np.asarray(values)[i].tolist()), key=lambda t: -abs(t[2])))
+                for i in range(len(x))]
 
 
 @lru_cache(maxsize=1)

@@ -22,6 +22,9 @@ class VariantFilterBar(QWidget):
         self.classification.addItem("Any class", "")
         for name in CLASSES:
             self.classification.addItem(name, name)
+        self.own_only = QCheckBox("Sample's findings only")
+        self.own_only.setToolTip("Only records the shown sample carries (het or hom-alt) that pass FILTER and FT")
+        self.own_only.setChecked(True)
         self.pass_only = QCheckBox("PASS only")
         self.min_qual = self._spin(0, 1e6, 0, 0, "QUAL >=")
         self.max_af = self._spin(0, 1, 1, 4, "Pop. AF <=")
@@ -29,7 +32,8 @@ class VariantFilterBar(QWidget):
         self.text = QLineEdit(placeholderText="Search (gene, HGVS, rsID, chr:pos, ClinVar...)")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.gene, self.consequence, self.classification, self.pass_only, QLabel("QUAL >="),
+        for widget in (self.own_only, self.gene, self.consequence, self.classification, self.pass_only,
+                       QLabel("QUAL >="),
                        self.min_qual, QLabel("Pop. AF <="), self.max_af, QLabel("VAF >="), self.min_vaf):
             layout.addWidget(widget)
         layout.addWidget(self.text, 1)
@@ -40,6 +44,7 @@ class VariantFilterBar(QWidget):
         for combo in (self.consequence, self.classification):
             combo.currentIndexChanged.connect(self._emit)
         self.pass_only.toggled.connect(self._emit)
+        self.own_only.toggled.connect(self._emit)
         for spin in (self.min_qual, self.max_af, self.min_vaf):
             spin.valueChanged.connect(self._timer.start)
 
@@ -65,7 +70,8 @@ class VariantFilterBar(QWidget):
         return VariantFilter(gene=self.gene.text(), consequence=self.consequence.currentData() or "",
                              classification=self.classification.currentData() or "",
                              pass_only=self.pass_only.isChecked(), min_qual=self.min_qual.value(),
-                             max_af=self.max_af.value(), min_vaf=self.min_vaf.value(), text=self.text.text())
+                             max_af=self.max_af.value(), min_vaf=self.min_vaf.value(), text=self.text.text(),
+                             own_only=self.own_only.isChecked())
 
     def _emit(self) -> None:
         self._timer.stop()

@@ -11,9 +11,10 @@ from medstation.gui.table_model import RowTableModel, columns_by_key, default_te
 # (header, table column, kind) - kind: "text", "int", "float", "af", "prob"
 VARIANT_COLUMNS = [
     ("Chrom", "chrom", "text"), ("Position", "pos", "int"), ("Ref", "ref", "text"), ("Alt", "alt", "text"),
+    ("Zygosity", "zygosity", "text"), ("Depth", "depth", "float"), ("VAF", "vaf", "float"),
     ("Gene", "gene", "text"), ("Consequence", "consequence", "text"), ("HGVS", "hgvs", "text"),
     ("ClinVar", "clinvar", "text"), ("Pop. AF", "gnomad_af", "af"), ("QUAL", "qual", "float"),
-    ("FILTER", "filter", "text"), ("GT", "gt", "text"), ("VAF", "vaf", "float"),
+    ("Cohort AF", "cohort_af", "af"), ("FILTER", "filter", "text"), ("GT", "gt", "text"),
     ("Class", "classification", "text"), ("Evidence", "evidence", "text"), ("P(real)", "p_valid", "prob"),
     ("Line", "line", "int"),
 ]
@@ -31,9 +32,12 @@ class VariantFilter:
     max_af: float = 1.0            # population allele frequency ceiling
     min_vaf: float = 0.0
     text: str = ""
+    own_only: bool = False         # only the shown sample's own findings (carried, PASS)
 
     def mask(self, table, haystack) -> np.ndarray:
         keep = np.ones(len(table), dtype=bool)
+        if self.own_only and "carried" in table.columns:
+            keep &= table["carried"].to_numpy(dtype=bool)
         if self.gene:
             keep &= table["gene"].str.upper().str.startswith(self.gene.strip().upper()).to_numpy()
         if self.consequence:
@@ -82,6 +86,8 @@ class VariantTableModel(QAbstractTableModel):
         self._apply()
 
     def _column_array(self, name: str) -> np.ndarray:
+        if name not in self.table.columns:
+            return np.full(len(self.table), "" if name in ("zygosity",) else np.nan, dtype=object)
         column = self.table[name]
         if name == "chrom":
             return column.astype(str).to_numpy(dtype=object)
@@ -133,11 +139,23 @@ class VariantTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(VARIANT_COLUMNS)
 
     def headerData(self, section, orientation, role=Qt.DisplayRole):
+        if role == Qt.ToolTipRole and orientation == Qt.Horizontal:
+            return self.header_tip(section) or None
         if role != Qt.DisplayRole:
             return None
         if orientation == Qt.Horizontal:
             return VARIANT_COLUMNS[section][0] if 0 <= section < len(VARIANT_COLUMNS) else None
         return str(section + 1)
+
+    def header_tip(self, section: int) -> str:
+        """Where the Pop. AF and Cohort AF columns come from, for the header tooltip."""
+        name = VARIANT_COLUMNS[section][1] if 0 <= section < len(VARIANT_COLUMNS) else ""
+        attrs = self.table.attrs if self.table is not None else {}
+        if name == "gnomad_af":
+            return f"Population AF: {attrs.get('population_field') or 'none in this file'}"
+        if name == "cohort_af":
+            return attrs.get("cohort_note") or "INFO/AF (or AC/AN) of this file's own cohort"
+        return ""
 
     def data(self, index, role=Qt.DisplayRole):
         if not index.isValid() or not (0 <= index.row() < len(self._order)):
@@ -165,7 +183,13 @@ class VariantTableModel(QAbstractTableModel):
         if self.table is None:
             return
         self.layoutAboutToBeChanged.emit()
+        before = [(index, int(self._order[index.row()])) for index in self.persistentIndexList()
+                  if index.isValid() and index.row() < len(self._order)]
         self._order = self._sorted(self._order, column, order)
+        where = np.full(len(self.table), -1, dtype=np.int64)
+        where[self._order] = np.arange(len(self._order))
+        for index, table_row in before:  # selections and the current index follow their variant
+            self.changePersistentIndex(index, self.index(int(where[table_row]), index.column()))
         self.layoutChanged.emit()
 
 

@@ -64,12 +64,19 @@ class GenomicsPane(Pane):
         self.filters.changed.connect(self._filter_changed)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
+        self.sample_box = QComboBox()
+        self.sample_box.setToolTip("The sample the table, PGx calls and report are about")
+        self.sample_box.setMinimumContentsLength(12)
+        self.sample_box.activated.connect(self._sample_chosen)
+        self.count = QLabel()
         open_button = QPushButton("Open VCF...")
         open_button.clicked.connect(self.ask_open)
         self.export_button = QPushButton("Export report...")
         self.export_button.clicked.connect(self.ask_export)
         top = QHBoxLayout()
         top.addWidget(self.summary, 1)
+        top.addWidget(QLabel("Sample:"))
+        top.addWidget(self.sample_box)
         top.addWidget(open_button)
         top.addWidget(self.export_button)
         splitter = QSplitter(Qt.Horizontal)
@@ -81,6 +88,7 @@ class GenomicsPane(Pane):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.filters)
+        layout.addWidget(self.count)
         layout.addWidget(splitter, 1)
         return page
 
@@ -101,7 +109,8 @@ class GenomicsPane(Pane):
         self.tabs.addTab(self.shap, "SHAP")
         self.pgx_model = RecordsModel([("Gene", "gene"), ("Status", "status"), ("Diplotype", "diplotype"),
                                        ("Phenotype", "phenotype"), ("Tested", "tested"),
-                                       ("Defining variants seen", "observed"), ("Also fits", "alternatives")], self)
+                                       ("Defining variants seen", "observed"), ("Also fits", "alternatives"),
+                                       ("Structural alleles", "structural"), ("Note", "note")], self)
         self.advice_model = RecordsModel([("Drug", "drug"), ("Genes", "genes"), ("Phenotype", "phenotypes"),
                                           ("CPIC level", "cpic_level"), ("Recommendation", "recommendation")], self)
         self.pgx_title = QLabel()
@@ -158,11 +167,39 @@ class GenomicsPane(Pane):
         self.submit("file", f"Opening {Path(paths[0]).name}", service.analyse, Path(paths[0]),
                     subject=Path(paths[0]), on_result=self.show_analysis, kept="the previously shown VCF stays open")
 
+    def show_sample(self, sample: str) -> None:
+        """Analyse the open file again for another of its samples."""
+        if self.analysis is None or sample == self.analysis.variants.sample:
+            return
+        from medstation.services import genomics as service
+
+        path = self.analysis.variants.path
+        self.submit("file", f"Opening {path.name} for sample {sample}", service.analyse, path, sample=sample,
+                    subject=(path, sample), on_result=self.show_analysis,
+                    kept=f"sample {self.analysis.variants.sample} stays shown")
+
+    def _sample_chosen(self, index: int) -> None:
+        self.show_sample(self.sample_box.itemText(index))
+
     def show_analysis(self, analysis) -> None:
         self.analysis = analysis
         variants = analysis.variants
         table = variants.table
+        self._selected_row = None
+        self.model.set_filter(self.filters.current())
         self.model.set_table(table)
+        self.sample_box.blockSignals(True)
+        self.sample_box.clear()
+        self.sample_box.addItems(variants.samples)
+        from medstation.core.genomics.sample import cohort_counts
+
+        for i, (name, c) in enumerate(cohort_counts(variants).items()):
+            self.sample_box.setItemData(i, f"{name}: carries {c['carried']} ({c['het']} het, {c['hom_alt']} "
+                                           f"hom-alt); {c['no_call']} no-call", Qt.ToolTipRole)
+        self.sample_box.setCurrentText(variants.sample)
+        self.sample_box.blockSignals(False)
+        self.sample_box.setEnabled(len(variants.samples) > 1)
+        self._show_count()
         self.filters.set_consequences(sorted(c for c in table["consequence"].unique() if c))
         self._show_pgx(analysis.pgx)
         self._show_hmm(analysis.hmm)
@@ -173,18 +210,25 @@ class GenomicsPane(Pane):
             self.ctx.show_error(variants.problem_summary())
         self.shap.clear("Select a call to see why the model scored it." if analysis.model is not None else
                         "No call-validity model applies to this file (it needs a tumour/normal pair).")
+        self._clear_evidence("Select a variant.", shap=False)
         if self.model.rowCount():
             self.table_view.selectRow(0)
         self.analysed.emit(analysis)
 
     @staticmethod
     def _summary_text(analysis) -> str:
+        from medstation.services.genomics import UNANNOTATED
+
         v = analysis.variants
         classes = v.table["classification"].value_counts()
-        parts = [f"<b>{v.path.name}</b>: {len(v)} variants", f"sample {v.sample}" +
-                 (f" vs normal {v.normal}" if v.normal else ""),
-                 v.header.get("assembly") or "assembly not stated"]
-        parts += [f"{n} {name}" for name, n in classes.items() if name != "VUS"]
+        counts = v.counts.sentence() if v.counts else f"{len(v)} records, no sample columns"
+        build = v.header.get("assembly") or "unknown"
+        parts = [f"<b>{v.path.name}</b>, sample <b>{v.sample or '-'}</b>" +
+                 (f" vs normal {v.normal}" if v.normal else "") + f": {counts}",
+                 f"<span title='{v.header.get('assembly_how', '')}'>build {build}</span>"]
+        parts += [f"{n} {name}" for name, n in classes.items() if name and name != "VUS"]
+        if not analysis.classifiable:
+            parts.append(f"<span style='color:#e0a040'>{UNANNOTATED.split(':')[0]}</span>")
         if v.problems:
             parts.append(f"<span style='color:#e0a040'>{len(v.problems)} malformed record(s) skipped</span>")
         return " | ".join(parts)
@@ -208,8 +252,10 @@ class GenomicsPane(Pane):
         self.advice_view.horizontalHeader().setSectionResizeMode(4, QHeaderView.Stretch)
         self.advice_view.resizeRowsToContents()
         called = sum(c.status in ("called", "partially tested") for c in result.calls)
-        self.pgx_title.setText(f"{called} of {len(result.calls)} genes called on {result.build}; positions the "
-                               f"VCF does not cover are 'not tested'. Source: {result.source}")
+        structural = "; ".join(result.not_tested_structural())
+        self.pgx_title.setText(f"{called} of {len(result.calls)} genes called on {result.build} ({result.build_how});"
+                               f" positions the VCF does not cover are 'not tested'. <b>Not tested:</b> {structural}. "
+                               f"Source: {result.source}")
 
     def _show_hmm(self, hmm) -> None:
         if hmm is None:
@@ -247,8 +293,26 @@ class GenomicsPane(Pane):
 
     # selection ---------------------------------------------------------------------------------------------
     def _filter_changed(self, flt) -> None:
+        selected = self._selected_row
         self.model.set_filter(flt)
-        self.summary.setToolTip(f"{self.model.rowCount()} variants match the filters")
+        self._show_count()
+        view_row = self.model.view_row_of(selected) if selected is not None else None
+        if view_row is not None:
+            self.table_view.selectRow(view_row)
+            self.show_evidence(selected)
+        elif selected is not None:
+            self._selected_row = None
+            self._clear_evidence("The selected variant is hidden by the filters; select a variant.")
+
+    def _show_count(self) -> None:
+        total = len(self.analysis.variants.table) if self.analysis is not None else 0
+        self.count.setText(f"{self.model.rowCount()} of {total} records shown")
+
+    def _clear_evidence(self, text: str, shap: bool = True) -> None:
+        self.evidence_model.set_rows([])
+        self.evidence_title.setText(text)
+        if shap and self.analysis is not None and self.analysis.model is not None:
+            self.shap.clear(text)
 
     def _row_changed(self, current, _previous) -> None:
         if not current.isValid() or self.analysis is None:
@@ -270,9 +334,10 @@ class GenomicsPane(Pane):
         self.evidence_model.set_rows([e.as_dict() for e in evidence])
         self.evidence_view.resizeRowsToContents()
         hgvs = record["hgvsp"] or record["hgvsc"]
+        label = record.get("tier") or record["classification"] or "not classified"
         self.evidence_title.setText(f"<b>{record['chrom']}:{record['pos']} {record['ref']}&gt;{record['alt']}</b> "
-                                    f"{record['gene']} {hgvs} - <b>{record['classification']}</b> "
-                                    f"(line {record['line']})")
+                                    f"{record['gene']} {hgvs} - <b>{label}</b> (line {record['line']}; "
+                                    f"{record.get('zygosity', '')} GT {record['gt'] or '-'})")
 
     def _show_waterfall(self, row: int, waterfall) -> None:
         if row != self._selected_row:

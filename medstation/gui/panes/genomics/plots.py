@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from medstation.gui.theme import plot_colours
 
 POSITIVE, NEGATIVE = "#d64541", "#2f7fbf"
-STATE_COLOURS = {"ROH": "#d64541", "not ROH": "#7f8c8d", "low VAF (subclonal)": "#2f7fbf",
+STATE_COLOURS = {"ROH": "#d64541", "not ROH": "#7f8c8d", "short homozygous stretch (not called)": "#e8b0a8", "low VAF (subclonal)": "#2f7fbf",
                  "mid VAF (heterozygous)": "#3a9d5d", "high VAF (LOH / homozygous)": "#d64541"}
 
 
@@ -125,4 +125,8 @@ class GenomeTrack(QWidget):
         self.plot.setLabel("left", ylabel)
         legend = ", ".join(f"<span style='color:{STATE_COLOURS.get(k, '#999')}'>{k}</span>"
                            for k in dict.fromkeys(s.state for s in segments))
-        self.caption.setText(f"{hmm.kind} (hmmlearn) for {sample}: {len(segments)} segments - {legend}")
+        summary = hmm.summary or {}
+        sparse = (summary.get("too_sparse") or {}).get(sample, "")
+        rule = f" Runs of homozygosity: {summary['thresholds']}." if summary.get("thresholds") else ""
+        self.caption.setText(f"{hmm.kind} (hmmlearn) for {sample}: {len(segments)} segments - {legend}." +
+                             (f" <b>{sparse[:1].upper() + sparse[1:]}.</b>" if sparse else rule))
