@@ -5,7 +5,8 @@ Only what the report finds counts: concepts in the findings, impression and unti
 history, where "rule out pneumonia" is a question, not a finding). Per observation, a present mention wins over an
 uncertain one, which wins over a negated one; historical, family and hypothetical mentions do not assert a current
 finding. Normal-anatomy statements ("heart size is normal", "lungs are clear") count as negations of what they
-rule out. "No finding" is present when no pathology (support devices aside) is present or uncertain.
+rule out. "No finding" is present when no pathology (support devices aside) is present or uncertain. Findings
+offered as alternatives ("infiltrate or atelectasis", "atelectasis versus pneumonia") are uncertain.
 """
 from __future__ import annotations
 
@@ -34,6 +35,32 @@ NORMAL_STATEMENTS: list[tuple[re.Pattern, tuple[str, ...]]] = [
     (re.compile(r"\bno (acute )?(cardiopulmonary|pulmonary|cardiothoracic) (abnormality|disease|process)", re.I),
      ("lung opacity", "consolidation", "edema", "pneumonia", "atelectasis", "pneumothorax", "pleural effusion")),
 ]
+
+
+_ALTERNATIVE = re.compile(r"\s*,?\s*(and/or|or|versus|vs\.?)\s+", re.I)
+
+
+def mark_alternatives(text: str, concepts) -> None:
+    """Mark as uncertain two asserted findings of different observations offered as alternatives
+    ("infiltrate or atelectasis"): the report hedges between them."""
+    ordered = sorted(concepts, key=lambda c: c.start)
+    for first, second in zip(ordered, ordered[1:]):
+        if first.category == second.category or "other" in (first.category, second.category):
+            continue
+        if first.negated or second.negated or not _ALTERNATIVE.fullmatch(text[first.end:second.start]):
+            continue
+        first.uncertain = second.uncertain = True
+
+
+def finding_text(text: str) -> str:
+    """The parts of a note that report findings (findings and impression; the whole note when it has neither
+    heading): what the learned classifier reads, so an indication ("62-year-old woman, cough") cannot count."""
+    from medstation.core.notes.sections import detect_sections
+
+    sections = detect_sections(text)
+    titled = [s for s in sections if s.name in FINDING_SECTIONS - {"unknown"}]
+    chosen = titled or [s for s in sections if s.name in FINDING_SECTIONS]
+    return "\n".join(text[s.start:s.end].strip() for s in chosen)
 
 
 def _merge(labels: dict[str, str], observation: str, state: str) -> None:
