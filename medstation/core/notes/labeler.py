@@ -89,9 +89,25 @@ def label_concepts(analysis: Analysis) -> dict[str, str]:
         if pattern.search(text):
             for obs in observations:
                 _merge(labels, obs, ABSENT)
+    _no_finding(labels)
+    return labels
+
+
+def _no_finding(labels: dict[str, str]) -> None:
     pathology = [o for o in OBSERVATIONS if o not in ("no finding", "support devices")]
     abnormal = any(labels[o] in (PRESENT, UNCERTAIN) for o in pathology)
     labels["no finding"] = ABSENT if abnormal else PRESENT
+
+
+def merge_labels(parts) -> dict[str, str]:
+    """The labels of a text from the labels of its sentences: per observation the strongest state (present over
+    uncertain over absent), and "no finding" decided again over the merged states."""
+    labels = {obs: UNMENTIONED for obs in OBSERVATIONS}
+    for part in parts:
+        for obs, state in part.items():
+            if obs != "no finding":
+                _merge(labels, obs, state)
+    _no_finding(labels)
     return labels
 
 

@@ -51,10 +51,20 @@ def sentence_tree(pieces) -> "np.ndarray":
 
 
 def _masker(text: str):
+    import numpy as np
     import shap
 
     class SentenceTextMasker(shap.maskers.Text):
-        """SHAP's Text masker with a linear-time, sentence-aligned partition tree for long notes."""
+        """SHAP's Text masker with a linear-time, sentence-aligned partition tree for long notes, and masked
+        texts that keep the note's line breaks and punctuation (SHAP's own joins everything onto one line, which
+        would hide the section headings the models read)."""
+
+        def __call__(self, mask, s):
+            mask = self._standardize_mask(mask, s)
+            self._update_s_cache(s)
+            out = "".join(segment if keep else re.sub(r"^\w+", self.mask_token, str(segment))
+                          for keep, segment in zip(mask, self._segments_s))
+            return (np.array([out]),)
 
         def clustering(self, s):
             self._update_s_cache(s)

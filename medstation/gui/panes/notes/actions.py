@@ -21,7 +21,7 @@ def select_note(pane, row: int) -> None:
         show_report(pane, row, pane.reports[row])
         return
     pane.text_view.show_plain(note.text)
-    pane.labels.set_labels([], {})
+    pane.labels.set_labels([], [])
     pane.concepts.set_concepts([])
     pane.flag.setVisible(False)
     pane.legend.setText("Analysing...")
@@ -49,7 +49,7 @@ def _analysed(pane, row: int, report) -> None:
 
 
 def show_report(pane, row: int, report) -> None:
-    pane.labels.set_labels(report.predictions, report.analysis.labels)
+    pane.labels.set_labels(report.predictions, report.calls)
     pane.concepts.set_concepts(report.analysis.concepts)
     explained = [label for (r, label) in pane.explanations if r == row]
     if explained:

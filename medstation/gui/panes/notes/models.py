@@ -71,22 +71,25 @@ class ConceptTableModel(RowsTableModel):
 
 
 class LabelTableModel(RowsTableModel):
-    """The classifier's label for each observation with probabilities, next to the rule labeler's."""
+    """The call shown for each observation (the model's, or the rules' where they scored better for that label)
+    with the model's probabilities, the rule labeler's state, and a note where model and rules disagree."""
 
-    HEADERS = ("Observation", "Model", "Present", "Uncertain", "Absent", "Rules")
+    HEADERS = ("Observation", "Call", "Present", "Uncertain", "Absent", "Rules", "Note")
 
-    rows: list[tuple[str, str, dict[str, float], str]]
+    rows: list[tuple[str, str, dict[str, float], str, str]]
 
     def data(self, index: _Index, role: int = Qt.DisplayRole) -> Any:
         row = self.row_at(index)
         if row is None:
             return None
-        label, state, probs, rule = row
+        label, state, probs, rule, note = row
         column = index.column()
         if role == Qt.DisplayRole:
-            values = (label, state, f"{probs['present']:.2f}", f"{probs['uncertain']:.2f}", f"{probs['absent']:.2f}",
-                      rule or "not mentioned")
+            values = (label + (" \u26a0" if note else ""), state, f"{probs['present']:.2f}",
+                      f"{probs['uncertain']:.2f}", f"{probs['absent']:.2f}", rule or "not mentioned", note)
             return values[column]
+        if role == Qt.ToolTipRole and note:
+            return f"{label}: {note}"
         if role == Qt.BackgroundRole and column == 2:
             colour = QColor(STATUS_COLOURS["present"])
             colour.setAlphaF(min(1.0, max(0.0, probs["present"])) * 0.8)
@@ -99,8 +102,9 @@ class LabelTableModel(RowsTableModel):
             return int(Qt.AlignRight | Qt.AlignVCenter)
         return None
 
-    def set_labels(self, predictions, rule_labels: dict[str, str]) -> None:
-        self.set_rows([(p.label, p.state, p.probabilities, rule_labels.get(p.label, "")) for p in predictions])
+    def set_labels(self, predictions, calls) -> None:
+        """``calls`` (inference.notes.report.LabelCall, one per prediction) give the call shown and the note."""
+        self.set_rows([(p.label, c.shown, p.probabilities, c.rule_state, c.note) for p, c in zip(predictions, calls)])
 
     def row_of(self, label: str) -> int:
         return next((i for i, row in enumerate(self.rows) if row[0] == label), -1)
