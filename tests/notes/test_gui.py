@@ -154,3 +154,33 @@ def test_missing_model_keeps_sections_and_concepts(main_window, qtbot, tmp_path,
     assert "Labels unavailable" in pane.model_info.text() and "sha256 mismatch" in pane.model_info.text()
     assert pane.text_view.mode == "concepts"
     assert [e.action for e in audit.entries()] == ["open", "view"]  # no inference was recorded
+
+
+GRANULOMA = ("INDICATION: Cough.\nFINDINGS: The heart is normal in size. The lungs are clear. Calcified nodule in "
+             "the right upper lobe consistent with old granulomatous disease. No pleural effusion or pneumothorax.\n"
+             "IMPRESSION: No acute cardiopulmonary abnormality.\n")
+
+
+def test_label_says_when_model_and_rules_disagree(main_window, qtbot, tmp_path):
+    """The rules count a calcified nodule (a granuloma) as a lung lesion; the model, trained on human labels,
+    does not: the label row says they disagree, and agreeing rows carry no such note."""
+    from medstation.inference.notes.report import analyze_note
+
+    path = tmp_path / "report.txt"
+    path.write_text(GRANULOMA)
+    pane = open_and_wait(main_window, qtbot, [path])
+    expected = {c.label: c for c in analyze_note(GRANULOMA).calls}
+    lesion = expected["lung lesion"]
+    assert lesion.rule_state == "present" and lesion.model_state != "present" and lesion.disagree
+    row = pane.labels.row_of("lung lesion")
+    assert pane.labels.data(pane.labels.index(row, 0)) == "lung lesion \u26a0"
+    note = pane.labels.data(pane.labels.index(row, 6))
+    assert f"model and rules disagree (model: {lesion.model_state}, rules: present)" in note
+    assert pane.labels.data(pane.labels.index(row, 1)) == lesion.shown
+    for i in range(pane.labels.rowCount()):
+        label = pane.labels.rows[i][0]
+        assert ("disagree" in pane.labels.data(pane.labels.index(i, 6))) == expected[label].disagree
+    main_window.resize(1400, 900)
+    pane.label_table.scrollTo(pane.labels.index(row, 0))
+    qtbot.wait(50)
+    main_window.grab().save(str(tmp_path / "notes-disagreement.png"))
