@@ -39,7 +39,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _analyze(args: argparse.Namespace) -> int:
     from medstation.core.jobs import JobContext
-    from medstation.inference.resources.report import analyze
+    from medstation.services.resources import analyze
 
     overrides = {k: v for k, v in (("length_unit", args.length_unit), ("day_origin", args.day_origin)) if v}
     result = analyze(Path(args.file), horizon=args.horizon, folds=args.folds, overrides=overrides,
