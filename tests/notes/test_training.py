@@ -62,7 +62,7 @@ def test_shipped_bundle_is_verified_and_documented():
     assert training["goal_met"] == (results[shipped]["test_macro_f1"] >= 0.85 and
                                     results[shipped]["test_macro_f1"] >= results["rules"]["test_macro_f1"] + 0.03)
     assert bool(training["label_choice"]) != training["goal_met"]
-    assert bundle.ms["label_choice"] == training["label_choice"]
+    assert bundle.config["label_choice"] == training["label_choice"]
     assert Path(bundle.weights_path).stat().st_size < 8_000_000
     card = bundle.card()
     assert f"{results[shipped]['test_macro_f1']:.3f}" in card and f"{results['rules']['test_macro_f1']:.3f}" in card

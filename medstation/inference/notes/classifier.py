@@ -241,14 +241,14 @@ class FindingsClassifier(FindingsModel):
 def load_bundle_model(bundle) -> FindingsModel:
     """The findings model of a verified bundle: the linear model (skops) or the neural one (torch state dict),
     with the per-label choice between model and rules from its metadata."""
-    if bundle.ms.get("format") == "torch-state-dict":
+    if bundle.config.get("format") == "torch-state-dict":
         from medstation.inference.notes.neural import SequenceClassifier
 
-        model: FindingsModel = SequenceClassifier.load_file(bundle.weights_path, bundle.ms["network"],
+        model: FindingsModel = SequenceClassifier.load_file(bundle.weights_path, bundle.config["network"],
                                                             bundle.name, bundle.version)
     else:
         model = FindingsClassifier.load_file(bundle.weights_path, bundle.name, bundle.version)
-    model.label_choice = dict(bundle.ms.get("label_choice", {}))
+    model.label_choice = dict(bundle.config.get("label_choice", {}))
     return model
 
 

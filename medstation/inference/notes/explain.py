@@ -142,9 +142,10 @@ def explain(classifier, text: str, label: str, max_evals: int = 600, negated_spa
 
 
 def negation_flag(explanation: Explanation, negated_spans) -> str:
-    """A sentence when the strongest positive evidence for 'present' sits inside a negated span."""
+    """A sentence when the model calls the label present (P >= 0.5) and its strongest positive evidence sits
+    inside a negated span."""
     positive = [t for t in explanation.tokens if t.value > 0 and t.text.strip()]
-    if not positive:
+    if not positive or explanation.output < 0.5:  # the model does not call it present: nothing misread
         return ""
     strongest = max(positive, key=lambda t: t.value)
     for start, end in negated_spans:
