@@ -35,7 +35,7 @@ from medstation.core.notes.mesh import (MESH_EXTRA, MESH_PREFIXES, allowed_repor
                                         mesh_observations, scored_call)
 from medstation.inference.notes import classifier as clf  # noqa: E402
 from medstation.inference.registry import sha256_file  # noqa: E402
-from scripts.train import notes_findings_card as card  # noqa: E402
+from scripts.train import _notes_findings_card as card  # noqa: E402
 
 NAME, VERSION = clf.MODEL_NAME, "2.0.0"
 SEED = 20261202

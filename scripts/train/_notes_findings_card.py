@@ -1,4 +1,5 @@
-"""Metadata and model card of the notes_findings bundle (written by scripts/train/notes_findings.py)."""
+"""Metadata and model card of the notes_findings bundle, written by scripts/train/notes_findings.py (the leading
+underscore keeps scripts/train_models.py from running this module as a training script)."""
 from __future__ import annotations
 
 from medstation.core.notes.lexicon import OBSERVATIONS
