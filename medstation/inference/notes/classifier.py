@@ -61,10 +61,27 @@ def model_texts(texts: Sequence[str]) -> list[str]:
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
+@functools.lru_cache(maxsize=1)
+def _finding_phrase():
+    """Any phrase of the findings vocabulary, as the target matcher would find it (case and spacing aside)."""
+    from medstation.core.notes.lexicon import target_rules
+
+    phrases = sorted({p for p, _obs in target_rules()}, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(" + "|".join(r"\s+".join(map(re.escape, p.split())) for p in phrases) + r")(?!\w)",
+                      re.I)
+
+
 @functools.lru_cache(maxsize=50_000)
 def _sentence_labels(sentence: str) -> tuple[tuple[str, str], ...]:
+    """A sentence's rule labels; one that names no finding skips the spaCy pipeline (only the labeler's
+    normal-anatomy statements can apply to it), which is most of what SHAP's masked texts are."""
+    from medstation.core.notes.labeler import label_concepts
+    from medstation.core.notes.model import Analysis
     from medstation.core.notes.pipeline import analyze_text
+    from medstation.core.notes.sections import detect_sections
 
+    if not _finding_phrase().search(sentence):
+        return tuple(label_concepts(Analysis(sentence, detect_sections(sentence), [], [])).items())
     return tuple(analyze_text(sentence).labels.items())
 
 
