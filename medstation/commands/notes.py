@@ -53,8 +53,8 @@ def _print_summary(result: dict) -> None:
         print(f"labels: unavailable - {result['model']['error']}")
     for label in result["labels"]:
         p = label["probabilities"]
-        print(f"  {label['label']:<26} {label['state']:<10} present {p['present']:.3f}  uncertain "
-              f"{p['uncertain']:.3f}  absent {p['absent']:.3f}")
+        print(f"  {label['label']:<26} {label['shown']:<10} present {p['present']:.3f}  uncertain "
+              f"{p['uncertain']:.3f}  absent {p['absent']:.3f}" + (f"  ({label['note']})" if label["note"] else ""))
     for label, exp in result.get("explanations", {}).items():
         top = sorted(exp["attributions"], key=lambda a: -abs(a["value"]))[:8]
         print(f"why '{label}' (base {exp['base_value']:.3f} -> {exp['output']:.3f}): "

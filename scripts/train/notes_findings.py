@@ -1,13 +1,18 @@
-"""Train MedStation's findings classifier ``notes_findings`` and write its bundle to models/notes_findings/.
+"""Train MedStation's findings classifier ``notes_findings`` on human labels and write its bundle to
+models/notes_findings/.
 
-Data: the 3,955 Indiana University chest X-ray reports (OpenI; fetch with ``scripts/fetch_data.py iu_reports``;
-CC BY-NC-ND, never committed). Labels: weak labels from MedStation's own rule-based labeler
-(medstation/core/notes/labeler.py) for the 14 CheXpert-style observations, present / uncertain / absent (not
-mentioned counts as absent). Split by report, seeded: 80 % train, 10 % validation (to choose the regularisation),
-10 % held-out test (metrics in the card). The reports' MeSH labels are never used for training, tuning or
-selection; after the model is final they are read once for an independent check on the test split.
+Data: the Indiana University chest X-ray reports (OpenI; ``scripts/fetch_data.py iu_reports``; CC BY-NC-ND, never
+committed). Only reports whose numeric id is not divisible by 5 are listed (``allowed_report_files`` decides from
+the file names; the reserved reports are never opened). Labels: the reports' human MeSH major headings mapped to
+the observations (medstation/core/notes/mesh.py); a finding the rule labeler finds hedged is trained as uncertain;
+observations MeSH does not index (no finding, enlarged cardiomediastinum, pleural other) keep the rule labels.
+Split by report, seeded: 70 % train, 15 % validation (regularisation, epochs, decision thresholds, the family
+shipped and the per-label choice between model and rules), 15 % held-out test (figures in the card only).
 
-Offline and seeded: ``python scripts/train/notes_findings.py [--limit N] [--out DIR] [--no-mesh]``.
+Two families on the same split: (a) TF-IDF hashed n-grams + rule states -> logistic regression per observation;
+(b) a BiGRU over hashed word embeddings + rule states (torch). The one with the better validation macro-F1 ships.
+
+Offline and seeded: ``python scripts/train/notes_findings.py [--limit N] [--out DIR] [--epochs N]``.
 """
 from __future__ import annotations
 
@@ -26,244 +31,244 @@ sys.path.insert(0, str(ROOT))
 from medstation.core.notes import readers  # noqa: E402
 from medstation.core.notes.labeler import training_target  # noqa: E402
 from medstation.core.notes.lexicon import OBSERVATIONS  # noqa: E402
-from medstation.core.notes.pipeline import analyze_text  # noqa: E402
+from medstation.core.notes.mesh import (MESH_EXTRA, MESH_PREFIXES, allowed_report_files,  # noqa: E402
+                                        mesh_observations, scored_call)
 from medstation.inference.notes import classifier as clf  # noqa: E402
 from medstation.inference.registry import sha256_file  # noqa: E402
+from scripts.train import _notes_findings_card as card  # noqa: E402
 
-NAME, VERSION = clf.MODEL_NAME, "1.0.0"
-SEED = 20261128
-C_GRID = (1.0, 4.0, 16.0, 64.0)
+NAME, VERSION = clf.MODEL_NAME, "2.0.0"
+SEED = 20261202
+C_GRID = (4.0, 16.0)
+EPOCHS = 14
+MIN_POSITIVES = 5
+GOAL_F1, GOAL_MARGIN = 0.85, 0.03
 DATA = ROOT / ".cache" / "data" / "iu_reports"
-# MeSH major headings -> observation (independent evaluation only)
-MESH_MAP = {"cardiomegaly": "cardiomegaly", "pleural effusion": "pleural effusion", "pneumothorax": "pneumothorax",
-            "pulmonary atelectasis": "atelectasis", "opacity": "lung opacity", "pneumonia": "pneumonia",
-            "pulmonary edema": "edema", "edema": "edema", "consolidation": "consolidation",
-            "nodule": "lung lesion", "mass": "lung lesion", "lung neoplasms": "lung lesion",
-            "fractures, bone": "fracture", "normal": "no finding", "medical device": "support devices",
-            "implanted medical device": "support devices", "catheters": "support devices",
-            "surgical instruments": "support devices", "pleural thickening": "pleural other"}
+HUMAN = tuple(MESH_PREFIXES) + tuple(MESH_EXTRA)  # observations trained on MeSH
 
 
-def load_reports(data: Path, limit: int | None):
-    files = sorted(data.rglob("*.xml"), key=lambda p: int(p.stem) if p.stem.isdigit() else 0)
+# data ---------------------------------------------------------------------------------------------------------
+def load_reports(data: Path, limit: int | None) -> list[dict]:
+    """The allowed reports with text: id, full text, finding text, rule labels and MeSH observations."""
+    from medstation.core.notes.pipeline import analyze_text
+
+    files = allowed_report_files(data)
     files = files[:limit] if limit else files
-    notes = [readers.read_openi_xml(f) for f in files]
-    keep = [(f, n) for f, n in zip(files, notes) if n.text.strip()]
-    return [f for f, _ in keep], [n.text for _, n in keep]
-
-
-def weak_labels(texts: list[str]) -> list[dict[str, str]]:
     out = []
-    for i, text in enumerate(texts):
-        out.append(analyze_text(text).labels)
+    for i, path in enumerate(files):
+        text = readers.read_openi_xml(path).text
+        found = clf.model_texts([text])[0]
+        if not found.strip():
+            continue
+        out.append({"id": path.stem, "text": text, "found": found, "rules": analyze_text(text).labels,
+                    "mesh": mesh_observations(readers.openi_mesh(path))})
         if i % 500 == 0:
-            print(f"  labelled {i}/{len(texts)}", flush=True)
+            print(f"  read {i}/{len(files)}", flush=True)
     return out
+
+
+def target(report: dict, obs: str) -> str:
+    """Training target: MeSH for the observations it indexes (hedged by the rules -> uncertain), else rules."""
+    rule = report["rules"][obs]
+    if obs not in HUMAN:
+        return training_target(rule)
+    if rule == "uncertain":
+        return "uncertain"
+    return "present" if obs in report["mesh"] else "absent"
 
 
 def split(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     order = np.random.default_rng(SEED).permutation(n)
-    a, b = int(0.8 * n), int(0.9 * n)
+    a, b = int(0.7 * n), int(0.85 * n)
     return np.sort(order[:a]), np.sort(order[a:b]), np.sort(order[b:])
 
 
-def fit(features, targets: dict[str, list[str]], rows, c: float) -> dict:
-    return {label: clf.fit_label_model(features[rows], [targets[label][i] for i in rows], c)
-            for label in OBSERVATIONS}
+# scoring ------------------------------------------------------------------------------------------------------
+def f1(calls: np.ndarray, truth: np.ndarray) -> float:
+    tp = int((calls & truth).sum())
+    denominator = 2 * tp + int((calls & ~truth).sum()) + int((~calls & truth).sum())
+    return 2 * tp / denominator if denominator else 0.0
 
 
-def label_metrics(probs: np.ndarray, truth: list[str]) -> dict:
-    """Per-label metrics on weak labels: present-vs-rest AUROC, F1 of 'present', 3-state accuracy."""
-    from sklearn.metrics import f1_score, roc_auc_score
-
-    truth_arr = np.array(truth)
-    predicted = np.array(clf.STATES)[probs.argmax(axis=1)]
-    positive = truth_arr == "present"
-    auroc = float(roc_auc_score(positive, probs[:, 0])) if 0 < positive.sum() < len(positive) else None
-    return {"n": int(len(truth)), "present": int(positive.sum()),
-            "uncertain": int((truth_arr == "uncertain").sum()), "auroc_present": auroc,
-            "f1_present": float(f1_score(positive, predicted == "present", zero_division=0)),
-            "accuracy": float((predicted == truth_arr).mean())}
-
-
-def evaluate(model: clf.FindingsClassifier, texts, targets, rows) -> dict:
-    probs = model.predict_proba([texts[i] for i in rows])
-    return {label: label_metrics(probs[:, j], [targets[label][i] for i in rows])
-            for j, label in enumerate(model.labels)}
-
-
-def mean_f1(metrics: dict) -> float:
-    scores = [m["f1_present"] for m in metrics.values() if m["present"] >= 3]
-    return float(np.mean(scores)) if scores else 0.0
-
-
-def mesh_check(model, files, texts, rows) -> dict:
-    """Independent check against the human MeSH labels, computed once on the test split of the final model."""
-    from sklearn.metrics import roc_auc_score
-
-    mesh = [{MESH_MAP[t.split("/")[0].strip().lower()] for t in readers.openi_mesh(files[i])
-             if t.split("/")[0].strip().lower() in MESH_MAP} for i in rows]
-    probs = model.predict_proba([texts[i] for i in rows])
+def score(states: list[dict], reports: list[dict], rows) -> dict:
+    """Per scored label: MeSH positives, reports called present and F1 of the present call (lung opacity: any
+    of lung opacity, consolidation, pneumonia called present)."""
     out = {}
-    for j, label in enumerate(model.labels):
-        truth = np.array([label in m for m in mesh])
-        if 0 < truth.sum() < len(truth):
-            out[label] = {"mesh_positive": int(truth.sum()), "auroc": float(roc_auc_score(truth, probs[:, j, 0]))}
+    for label in MESH_PREFIXES:
+        truth = np.array([label in reports[i]["mesh"] for i in rows], dtype=bool)
+        calls = np.array([scored_call(states[i], label) for i in rows], dtype=bool)
+        out[label] = {"positives": int(truth.sum()), "f1": round(f1(calls, truth), 4),
+                      "called": int(calls.sum())}
     return out
+
+
+def macro(scores: dict) -> float:
+    values = [s["f1"] for s in scores.values() if s["positives"] >= MIN_POSITIVES]
+    return round(float(np.mean(values)), 4) if values else 0.0
+
+
+def choose_thresholds(probs: np.ndarray, reports: list[dict], rows) -> dict[str, float]:
+    """Per human-labelled observation, the P(present) threshold with the best validation F1 against MeSH."""
+    out = {}
+    for j, obs in enumerate(OBSERVATIONS):
+        if obs not in HUMAN:
+            continue
+        truth = np.array([obs in reports[i]["mesh"] for i in rows], dtype=bool)
+        grid = np.round(np.arange(0.2, 0.81, 0.05), 2)
+        scores = [f1(probs[rows, j, 0] >= t, truth) for t in grid]
+        out[obs] = float(grid[int(np.argmax(scores))]) if truth.any() else 0.5
+    return out
+
+
+def calls(model, probs: np.ndarray) -> list[dict]:
+    return [{obs: model.state(obs, dict(zip(clf.STATES, row[j]))) for j, obs in enumerate(model.labels)}
+            for row in probs]
+
+
+# the two families ---------------------------------------------------------------------------------------------
+def train_linear(reports, targets, train, val) -> tuple[clf.FindingsClassifier, dict]:
+    import scipy.sparse as sp
+
+    vectorizer = clf.build_vectorizer()
+    vectorizer.fit([clf.mark_negation(reports[i]["found"]) for i in train])
+    grams = vectorizer.transform([clf.mark_negation(r["found"]) for r in reports])
+    rules = clf.rule_features([r["found"] for r in reports])
+    features = sp.hstack([grams, sp.csr_matrix(rules)], format="csr")
+    best, tuning = None, {}
+    for c in C_GRID:
+        models = {o: clf.fit_label_model(features[train], [targets[o][i] for i in train], c) for o in OBSERVATIONS}
+        model = clf.FindingsClassifier(vectorizer, models, NAME, VERSION)
+        probs = np.stack([model._probabilities(models[o], features) for o in OBSERVATIONS], axis=1)
+        model.thresholds = choose_thresholds(probs, reports, val)
+        tuning[str(c)] = macro(score(calls(model, probs), reports, val))
+        print(f"  linear C={c:g}: validation macro-F1 {tuning[str(c)]:.4f}", flush=True)
+        if best is None or tuning[str(c)] > best[0]:
+            best = (tuning[str(c)], model, probs, c)
+    return best[1], {"C": best[3], "validation_macro_f1_by_C": tuning, "probs": best[2]}
+
+
+def train_neural(reports, targets, train, val, epochs: int):
+    import torch
+
+    from medstation.inference.notes import neural
+
+    torch.manual_seed(SEED)
+    model = neural.SequenceClassifier.new(OBSERVATIONS)
+    model.name, model.version = NAME, VERSION
+    y = np.array([[clf.STATES.index(targets[o][i]) for o in OBSERVATIONS] for i in range(len(reports))])
+    weights = np.ones((len(OBSERVATIONS), 3))
+    for j, obs in enumerate(OBSERVATIONS):
+        for cls, w in clf.class_weights([targets[obs][i] for i in train], 10.0).items():
+            weights[j, clf.STATES.index(cls)] = w
+    history = {}
+
+    def on_epoch(epoch, m):
+        probs = m.predict_proba([reports[i]["text"] for i in val])
+        full = np.zeros((len(reports), len(OBSERVATIONS), 3))
+        full[val] = probs
+        m.thresholds = choose_thresholds(full, reports, val)
+        history[epoch + 1] = macro(score({i: c for i, c in zip(val, calls(m, probs))}, reports, val))
+        print(f"  neural epoch {epoch + 1}: validation macro-F1 {history[epoch + 1]:.4f}", flush=True)
+        return history[epoch + 1]
+
+    neural.fit(model, [reports[i]["found"] for i in train], y[train], weights, epochs=epochs, seed=SEED,
+               on_epoch=on_epoch)
+    best_epoch = max(history, key=history.get)
+    probs = model.predict_proba([r["text"] for r in reports])
+    model.thresholds = choose_thresholds(probs, reports, val)
+    return model, {"epochs": epochs, "best_epoch": best_epoch, "validation_macro_f1_by_epoch": history,
+                   "probs": probs, "network": dict(model.config)}
+
+
+# evaluation and choice ----------------------------------------------------------------------------------------
+def evaluate(model, probs, reports, rows) -> dict:
+    states = dict(zip(rows, calls(model, probs[rows])))
+    return score(states, reports, rows)
+
+
+def label_choice(model_val: dict, rules_val: dict) -> dict[str, str]:
+    """Per scored label, whichever of model and rules had the better validation F1 (ties: the model)."""
+    return {label: "rules" if rules_val[label]["f1"] > model_val[label]["f1"] else "model" for label in model_val}
+
+
+def combined(model, probs, reports, rows, choice: dict) -> dict:
+    """Test scores when each label's call comes from its chosen source."""
+    states = {}
+    for i, row in zip(rows, calls(model, probs[rows])):
+        states[i] = dict(row)
+        for label, source in choice.items():
+            if source == "rules":
+                for obs in ("lung opacity", "consolidation", "pneumonia") if label == "lung opacity" else (label,):
+                    states[i][obs] = reports[i]["rules"][obs]
+    return score(states, reports, rows)
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--out", type=Path, default=ROOT / "models" / NAME)
-    parser.add_argument("--limit", type=int, default=None, help="use only the first N reports (smoke tests)")
-    parser.add_argument("--no-mesh", action="store_true", help="skip the independent MeSH check")
+    parser.add_argument("--limit", type=int, default=None, help="use only the first N allowed reports (smoke tests)")
+    parser.add_argument("--epochs", type=int, default=EPOCHS)
     args = parser.parse_args(argv)
-    if not (args.data / ".complete").exists() and not any(args.data.rglob("*.xml")):
+    if not allowed_report_files(args.data):
         print(f"no IU reports in {args.data}: run `python scripts/fetch_data.py iu_reports` first")
         return 2
     start = time.perf_counter()
-    files, texts = load_reports(args.data, args.limit)
-    print(f"{len(texts)} reports; weak labelling ...", flush=True)
-    labels = weak_labels(texts)
-    targets = {o: [training_target(row[o]) for row in labels] for o in OBSERVATIONS}
-    train, val, test = split(len(texts))
-    vectorizer = clf.build_vectorizer()
-    features = vectorizer.fit_transform([clf.mark_negation(texts[i]) for i in train])
-    full = clf.FindingsClassifier(vectorizer, {}).transform(texts)
-    tuning = {}
-    for c in C_GRID:
-        model = clf.FindingsClassifier(vectorizer, fit(full, targets, train, c))
-        tuning[c] = mean_f1(evaluate(model, texts, targets, val))
-        print(f"  C={c:g}: validation mean F1(present) {tuning[c]:.4f}", flush=True)
-    best_c = max(tuning, key=tuning.get)
-    final = clf.FindingsClassifier(vectorizer, fit(full, targets, train, best_c), NAME, VERSION)
-    test_metrics = evaluate(final, texts, targets, test)
-    mesh = {} if args.no_mesh else mesh_check(final, files, texts, test)
-    info = {"reports": len(texts), "train": len(train), "validation": len(val), "test": len(test),
-            "C": best_c, "tuning": {str(k): v for k, v in tuning.items()}, "features": features.shape[1],
-            "seconds": round(time.perf_counter() - start, 1)}
-    write_bundle(args.out, final, test_metrics, mesh, info, labels)
-    print(f"wrote {args.out} in {info['seconds']} s; held-out mean F1(present) {mean_f1(test_metrics):.4f}")
+    reports = load_reports(args.data, args.limit)
+    targets = {o: [target(r, o) for r in reports] for o in OBSERVATIONS}
+    train, val, test = split(len(reports))
+    print(f"{len(reports)} allowed reports: {len(train)} train, {len(val)} validation, {len(test)} test", flush=True)
+    linear, linear_info = train_linear(reports, targets, train, val)
+    neural, neural_info = train_neural(reports, targets, train, val, args.epochs)
+    rules_states = [r["rules"] for r in reports]
+    results = {"rules": {"validation": score(rules_states, reports, val), "test": score(rules_states, reports, test)}}
+    for key, model, info in (("linear", linear, linear_info), ("neural", neural, neural_info)):
+        results[key] = {"validation": evaluate(model, info["probs"], reports, val),
+                        "test": evaluate(model, info["probs"], reports, test)}
+    for key in results:
+        results[key]["validation_macro_f1"] = macro(results[key]["validation"])
+        results[key]["test_macro_f1"] = macro(results[key]["test"])
+        print(f"  {key}: validation macro-F1 {results[key]['validation_macro_f1']:.4f}, "
+              f"test {results[key]['test_macro_f1']:.4f}", flush=True)
+    shipped_key = max(("linear", "neural"), key=lambda k: (results[k]["validation_macro_f1"], k == "linear"))
+    shipped, info = (linear, linear_info) if shipped_key == "linear" else (neural, neural_info)
+    shipped_test = results[shipped_key]["test_macro_f1"]
+    goal_met = shipped_test >= GOAL_F1 and shipped_test >= results["rules"]["test_macro_f1"] + GOAL_MARGIN
+    choice = {} if goal_met else label_choice(results[shipped_key]["validation"], results["rules"]["validation"])
+    if choice:
+        results["combined"] = {"test": combined(shipped, info["probs"], reports, test, choice)}
+        results["combined"]["test_macro_f1"] = macro(results["combined"]["test"])
+    summary = {"reports": len(reports), "train": len(train), "validation": len(val), "test": len(test),
+               "shipped": shipped_key, "goal_met": goal_met, "label_choice": choice,
+               "linear": {k: v for k, v in linear_info.items() if k != "probs"},
+               "neural": {k: v for k, v in neural_info.items() if k != "probs"},
+               "thresholds": shipped.thresholds, "seconds": round(time.perf_counter() - start, 1)}
+    write_bundle(args.out, shipped, results, summary, reports)
+    print(f"wrote {args.out} ({shipped_key}) in {summary['seconds']} s; held-out macro-F1 {shipped_test:.4f} "
+          f"vs rules {results['rules']['test_macro_f1']:.4f}; goal met: {goal_met}")
     return 0
 
 
-def write_bundle(out: Path, model, metrics: dict, mesh: dict, info: dict, labels) -> None:
-    weights = out / "models" / "model.skops"
+def write_bundle(out: Path, model, results: dict, summary: dict, reports: list[dict]) -> None:
+    neural = summary["shipped"] == "neural"
+    weights = out / "models" / ("model.pt" if neural else "model.skops")
+    for old in (out / "models").glob("model.*"):
+        old.unlink()
     model.save(weights)
     digest = sha256_file(weights)
     (out / "configs").mkdir(parents=True, exist_ok=True)
     (out / "docs").mkdir(parents=True, exist_ok=True)
-    prevalence = {o: {s: sum(1 for row in labels if row[o] == s) for s in ("present", "uncertain", "absent", "")}
-                  for o in OBSERVATIONS}
-    meta = metadata(NAME, VERSION, digest, metrics, mesh, info, dt.date.today().isoformat())
+    ms = {"pane": "notes", "format": "torch-state-dict" if neural else "skops", "weights": f"models/{weights.name}",
+          "sha256": digest, "labels": list(OBSERVATIONS), "states": list(clf.STATES),
+          "thresholds": model.thresholds, "label_choice": summary["label_choice"]}
+    if neural:
+        ms["network"] = {**model.config, "labels": list(OBSERVATIONS), "thresholds": model.thresholds}
+    prevalence = {o: sum(1 for r in reports if o in r["mesh"]) for o in MESH_PREFIXES}
+    meta = card.metadata(NAME, VERSION, ms, results, summary, dt.date.today().isoformat())
     (out / "configs" / "metadata.json").write_text(json.dumps(meta, indent=2) + "\n")
-    (out / "docs" / "README.md").write_text(card_text(NAME, VERSION, digest, metrics, mesh, info, prevalence))
-    (out / "LICENSE").write_text(LICENSE)
-
-
-LICENSE = """MedStation notes_findings model weights - MIT License (the model code and weights).
-
-The weights were fitted on text from the Indiana University chest X-ray collection (OpenI), licensed CC BY-NC-ND
-4.0, which is not redistributed here: the bundle holds weights over hashed n-gram buckets and no vocabulary, so no
-report text. Users must respect the data licence when retraining.
-
-Permission is hereby granted, free of charge, to any person obtaining a copy of this software and associated
-documentation files, to deal in the Software without restriction, subject to the condition that this notice is
-included. THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND. NOT FOR CLINICAL USE.
-"""
-
-def metadata(name, version, digest, metrics, mesh, info, date) -> dict:
-    return {
-        "name": name, "version": version, "authors": "MedStation", "copyright": "MedStation",
-        "changelog": {version: "first release: hashed word n-grams + logistic regression on IU report weak labels"},
-        "task": "Radiology report findings classification (CheXpert-style observations)",
-        "description": "Labels a chest radiograph report with 14 observations, each present / uncertain / absent "
-                       "with probabilities; explained with SHAP word attributions.",
-        "intended_use": "Demonstration and triage-support research only, not for clinical use. Weakly supervised "
-                        "by MedStation's rule labeler; never use it to make a diagnosis.",
-        "data_source": "Indiana University chest X-ray reports (OpenI, 3,955 reports, CC BY-NC-ND 4.0) with weak "
-                       "labels from medstation.core.notes.labeler", "data_type": "text",
-        "license": "MIT (weights); training data CC BY-NC-ND 4.0, not redistributed",
-        "network_data_format": {
-            "inputs": {"text": {"type": "text", "format": "report", "modality": "report"}},
-            "outputs": {"pred": {"type": "probabilities", "format": "present/uncertain/absent per label",
-                                 "channel_def": {str(i): o for i, o in enumerate(OBSERVATIONS)}}}},
-        "trained": date, "training": info, "held_out_weak_label_metrics": metrics,
-        "independent_mesh_evaluation": mesh,
-        "medstation": {"pane": "notes", "format": "skops", "weights": "models/model.skops", "sha256": digest,
-                       "labels": list(OBSERVATIONS), "states": list(clf.STATES)},
-    }
-
-
-def _fmt(value) -> str:
-    return "-" if value is None else f"{value:.3f}"
-
-
-def card_text(name, version, digest, metrics, mesh, info, prevalence) -> str:
-    rows = "\n".join(f"| {o} | {m['n']} | {m['present']} | {m['uncertain']} | {_fmt(m['auroc_present'])} | "
-                     f"{_fmt(m['f1_present'])} | {_fmt(m['accuracy'])} |" for o, m in metrics.items())
-    prev = "\n".join(f"| {o} | {p['present']} | {p['uncertain']} | {p['absent']} | {p['']} |"
-                     for o, p in prevalence.items())
-    mesh_rows = "\n".join(f"| {o} | {m['mesh_positive']} | {_fmt(m['auroc'])} |" for o, m in mesh.items()) \
-        or "| (not computed) | | |"
-    return f"""# {name} {version}: findings classifier for radiology reports
-
-**Not for clinical use.** A demonstration of MedStation's explainable note analysis.
-
-## What it does
-Reads the text of a chest radiograph report (or any note) and gives, for each of 14 CheXpert-style observations,
-the probability that the report says it is present, uncertain or absent. The Notes pane explains any label with
-SHAP word attributions highlighted in the note.
-
-## Model
-Words inside a negation scope are first marked NegEx-style ("no focal consolidation" -> "no neg_focal
-neg_consolidation", `mark_negation` in medstation/inference/notes/classifier.py). Then TF-IDF weighted word
-1-3-grams hashed into {clf.HASH_FEATURES} buckets (no vocabulary is stored, so the bundle holds no report text),
-and one multinomial logistic regression per observation (L2, class weights balanced and capped at 10, C =
-{info['C']:g} chosen on the validation split from {list(C_GRID)}). Weights: `models/model.skops` (skops; only scikit-learn/numpy types
-are trusted), sha256 `{digest}`.
-
-## Data and labels
-{info['reports']} Indiana University chest X-ray reports (OpenI; CC BY-NC-ND 4.0; fetched by
-`scripts/fetch_data.py iu_reports`, never committed). Labels are **weak labels** from MedStation's own rule-based
-labeler (`medstation/core/notes/labeler.py`: medspaCy ConText over a findings vocabulary, findings and impression
-sections only); "not mentioned" is trained as absent. The MeSH labels were not used for training, tuning or
-selection.
-
-Split by report, seeded ({SEED}): {info['train']} train, {info['validation']} validation, {info['test']}
-held-out test. Validation mean F1(present) by C: {info['tuning']}.
-
-Weak-label counts over all reports (present / uncertain / absent / not mentioned):
-
-| observation | present | uncertain | absent | not mentioned |
-|---|---|---|---|---|
-{prev}
-
-## Held-out metrics (test split, against the weak labels)
-AUROC is present vs the rest; F1 is for "present"; accuracy is over the three states.
-
-| observation | n | present | uncertain | AUROC | F1 present | accuracy |
-|---|---|---|---|---|---|---|
-{rows}
-
-These measure agreement with the rule labeler, not with a radiologist.
-
-## Independent evaluation against MeSH (computed by the training script after the model is final)
-The reports' human-assigned MeSH major headings, mapped to observations, on the same held-out test split.
-AUROC of P(present). Never used for training, tuning or selection.
-
-| observation | MeSH positives | AUROC |
-|---|---|---|
-{mesh_rows}
-
-## Intended use and limits
-Research and demonstration of weakly supervised report labelling with explanations. Learned from one
-institution's chest radiograph reports in English; other note types and institutions will differ. Rare
-observations (few positives) have unreliable metrics. It reads text only, never images. Not for clinical use.
-
-Trained by `scripts/train/notes_findings.py` in {info['seconds']} s on CPU.
-"""
+    (out / "docs" / "README.md").write_text(card.card_text(NAME, VERSION, digest, results, summary, prevalence,
+                                                           SEED, C_GRID))
+    (out / "LICENSE").write_text(card.LICENSE)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """The Notes pane in the real main window: opening notes, labels, concepts, SHAP highlighting, export, links."""
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+
 from medstation.core import audit, db
 from tests.conftest import require_data
 
@@ -157,3 +159,33 @@ def test_missing_model_keeps_sections_and_concepts(main_window, qtbot, tmp_path,
     assert "Labels unavailable" in pane.model_info.text() and "sha256 mismatch" in pane.model_info.text()
     assert pane.text_view.mode == "concepts"
     assert [e.action for e in audit.entries()] == ["open", "view"]  # no inference was recorded
+
+
+def test_label_says_when_model_and_rules_disagree(main_window, qtbot, tmp_path):
+    """Real IU report 76 (allowed id): "apparent scarring within the lingula", which the human indexers filed as
+    a scar (Cicatrix), not an opacity. The rules count scarring as lung opacity; the model, trained on the human
+    labels, does not: the label row says they disagree, and agreeing rows carry no such note."""
+    from medstation.core.notes.readers import read_openi_xml
+    from medstation.inference.notes.report import analyze_note
+
+    path = require_data("iu_reports") / "ecgen-radiology" / "76.xml"
+    pane = open_and_wait(main_window, qtbot, [path])
+    expected = {c.label: c for c in analyze_note(read_openi_xml(path).text).calls}
+    opacity = expected["lung opacity"]
+    assert opacity.rule_state == "present" and opacity.model_state == "absent" and opacity.disagree
+    row = pane.labels.row_of("lung opacity")
+    assert pane.labels.data(pane.labels.index(row, 0)) == "lung opacity \u26a0"
+    note = pane.labels.data(pane.labels.index(row, 6))
+    assert note == "model and rules disagree (model: absent, rules: present)"
+    assert pane.labels.data(pane.labels.index(row, 0), Qt.ToolTipRole) == f"lung opacity: {note}"
+    assert pane.labels.data(pane.labels.index(row, 1)) == opacity.shown == "absent"
+    for i in range(pane.labels.rowCount()):
+        label = pane.labels.rows[i][0]
+        assert ("disagree" in pane.labels.data(pane.labels.index(i, 6))) == expected[label].disagree
+    pane.explain("lung opacity")
+    qtbot.waitUntil(lambda: (0, "lung opacity") in pane.state.explanations, timeout=60000)
+    main_window.resize(1400, 900)
+    pane.label_table.scrollTo(pane.labels.index(row, 6))
+    qtbot.wait(50)
+    main_window.grab().save(str(tmp_path / "notes-disagreement.png"))
+    assert len(opacity.note) > 10

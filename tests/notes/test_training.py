@@ -22,7 +22,7 @@ def test_training_smoke_on_real_reports(tmp_path):
     script = load_script()
     script.C_GRID = (16.0,)
     out = tmp_path / "notes_findings"
-    assert script.main(["--data", str(data), "--limit", "100", "--out", str(out), "--no-mesh"]) == 0
+    assert script.main(["--data", str(data), "--limit", "120", "--out", str(out), "--epochs", "1"]) == 0
     bundle = registry.load_bundle(out)
     assert bundle.problems == []
     from medstation.core import trust
@@ -31,15 +31,19 @@ def test_training_smoke_on_real_reports(tmp_path):
     trust.trust(out)
     assert bundle.verify() == bundle.expected_sha256
     meta = bundle.metadata
-    assert meta["training"]["reports"] == 100 and meta["training"]["test"] == 10
-    metrics = meta["held_out_weak_label_metrics"]
-    assert set(metrics) == set(bundle.labels) and len(metrics) == 14
-    assert metrics["no finding"]["n"] == 10
+    training = meta["training"]
+    assert training["reports"] >= 115 and training["train"] + training["validation"] + training["test"] == \
+        training["reports"]
+    results = meta["human_label_evaluation"]
+    assert {"linear", "neural", "rules"} <= set(results)
+    assert set(results["rules"]["test"]) == set(meta["mesh_mapping"]) and len(meta["mesh_mapping"]) == 9
     card = bundle.card()
-    assert "not for clinical use" in card.lower() and "Held-out metrics" in card and bundle.expected_sha256 in card
-    from medstation.inference.notes.classifier import FindingsClassifier
+    assert "not for clinical use" in card.lower() and bundle.expected_sha256 in card
+    assert "| support devices | Catheters, Surgical Instruments, Implanted Medical Device" in card
+    from medstation.inference.notes.classifier import load_bundle_model
 
-    model = FindingsClassifier.load_file(bundle.weights_path)
+    model = load_bundle_model(bundle)
+    assert model.family == training["shipped"]
     assert model.predict_proba(["FINDINGS: clear."]).shape == (1, 14, 3)
 
 
@@ -48,13 +52,26 @@ def test_shipped_bundle_is_verified_and_documented():
     assert bundle.pane == "notes" and bundle.problems == []
     bundle.verify()
     meta = bundle.metadata
-    assert meta["training"]["reports"] >= 3900
-    metrics = meta["held_out_weak_label_metrics"]
-    assert metrics["no finding"]["auroc_present"] > 0.9
-    assert metrics["pleural effusion"]["auroc_present"] > 0.9
+    training = meta["training"]
+    assert training["reports"] >= 3100 and training["test"] >= 450
+    results = meta["human_label_evaluation"]
+    for family in ("linear", "neural", "rules"):
+        scored = [v for v in results[family]["test"].values() if v["positives"] >= 5]
+        assert len(scored) >= 7
+        assert results[family]["test_macro_f1"] == pytest.approx(sum(v["f1"] for v in scored) / len(scored),
+                                                                 abs=1e-3)
+    shipped = training["shipped"]
+    assert results[shipped]["validation_macro_f1"] >= results["neural" if shipped == "linear" else "linear"][
+        "validation_macro_f1"]
+    assert training["goal_met"] == (results[shipped]["test_macro_f1"] >= 0.85 and
+                                    results[shipped]["test_macro_f1"] >= results["rules"]["test_macro_f1"] + 0.03)
+    assert bool(training["label_choice"]) != training["goal_met"]
+    assert bundle.config["label_choice"] == training["label_choice"]
     assert Path(bundle.weights_path).stat().st_size < 8_000_000
     card = bundle.card()
-    assert "MeSH" in card and "never used for training" in card.lower()
+    assert f"{results[shipped]['test_macro_f1']:.3f}" in card and f"{results['rules']['test_macro_f1']:.3f}" in card
+    assert "divisible by 5 are reserved" in card and "granulomas are not lung lesions" in card.lower()
+    assert ("is not met" in card) != training["goal_met"]
 
 
 def test_tampered_weights_are_refused(tmp_path):
@@ -62,7 +79,8 @@ def test_tampered_weights_are_refused(tmp_path):
 
     copy = tmp_path / "notes_findings"
     shutil.copytree(registry.find("notes_findings").root, copy)
-    with open(copy / "models" / "model.skops", "ab") as handle:
+    weights = next((copy / "models").glob("model.*"))
+    with open(weights, "ab") as handle:
         handle.write(b"x")
-    with pytest.raises(registry.BundleError, match="sha256 of model.skops"):
+    with pytest.raises(registry.BundleError, match=f"sha256 of {weights.name}"):
         registry.load_bundle(copy).verify()

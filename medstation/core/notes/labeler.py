@@ -5,7 +5,8 @@ Only what the report finds counts: concepts in the findings, impression and unti
 history, where "rule out pneumonia" is a question, not a finding). Per observation, a present mention wins over an
 uncertain one, which wins over a negated one; historical, family and hypothetical mentions do not assert a current
 finding. Normal-anatomy statements ("heart size is normal", "lungs are clear") count as negations of what they
-rule out. "No finding" is present when no pathology (support devices aside) is present or uncertain.
+rule out. "No finding" is present when no pathology (support devices aside) is present or uncertain. Findings
+offered as alternatives ("infiltrate or atelectasis", "atelectasis versus pneumonia") are uncertain.
 """
 from __future__ import annotations
 
@@ -36,6 +37,32 @@ NORMAL_STATEMENTS: list[tuple[re.Pattern, tuple[str, ...]]] = [
 ]
 
 
+_ALTERNATIVE = re.compile(r"\s*,?\s*(and/or|or|versus|vs\.?)\s+", re.I)
+
+
+def mark_alternatives(text: str, concepts) -> None:
+    """Mark as uncertain two asserted findings of different observations offered as alternatives
+    ("infiltrate or atelectasis"): the report hedges between them."""
+    ordered = sorted(concepts, key=lambda c: c.start)
+    for first, second in zip(ordered, ordered[1:]):
+        if first.category == second.category or "other" in (first.category, second.category):
+            continue
+        if first.negated or second.negated or not _ALTERNATIVE.fullmatch(text[first.end:second.start]):
+            continue
+        first.uncertain = second.uncertain = True
+
+
+def finding_text(text: str) -> str:
+    """The parts of a note that report findings (findings and impression; the whole note when it has neither
+    heading): what the learned classifier reads, so an indication ("62-year-old woman, cough") cannot count."""
+    from medstation.core.notes.sections import detect_sections
+
+    sections = detect_sections(text)
+    titled = [s for s in sections if s.name in FINDING_SECTIONS - {"unknown"}]
+    chosen = titled or [s for s in sections if s.name in FINDING_SECTIONS]
+    return "\n".join(text[s.start:s.end].strip() for s in chosen)
+
+
 def _merge(labels: dict[str, str], observation: str, state: str) -> None:
     if _RANK[state] > _RANK[labels.get(observation, UNMENTIONED)]:
         labels[observation] = state
@@ -62,9 +89,25 @@ def label_concepts(analysis: Analysis) -> dict[str, str]:
         if pattern.search(text):
             for obs in observations:
                 _merge(labels, obs, ABSENT)
+    _no_finding(labels)
+    return labels
+
+
+def _no_finding(labels: dict[str, str]) -> None:
     pathology = [o for o in OBSERVATIONS if o not in ("no finding", "support devices")]
     abnormal = any(labels[o] in (PRESENT, UNCERTAIN) for o in pathology)
     labels["no finding"] = ABSENT if abnormal else PRESENT
+
+
+def merge_labels(parts) -> dict[str, str]:
+    """The labels of a text from the labels of its sentences: per observation the strongest state (present over
+    uncertain over absent), and "no finding" decided again over the merged states."""
+    labels = {obs: UNMENTIONED for obs in OBSERVATIONS}
+    for part in parts:
+        for obs, state in part.items():
+            if obs != "no finding":
+                _merge(labels, obs, state)
+    _no_finding(labels)
     return labels
 
 

@@ -15,7 +15,7 @@ import threading
 import types
 import warnings
 
-from medstation.core.notes.labeler import label_concepts
+from medstation.core.notes.labeler import label_concepts, mark_alternatives
 from medstation.core.notes.lexicon import target_rules
 from medstation.core.notes.model import Analysis, Concept, Sentence
 from medstation.core.notes.sections import detect_sections
@@ -132,6 +132,7 @@ def analyze_text(text: str) -> Analysis:
                 sentences.append(Sentence(sent.start_char + section.start, sent.end_char + section.start,
                                           section.name))
         concepts.extend(_concepts(doc, section.start, section.name))
+    mark_alternatives(text, concepts)
     analysis = Analysis(text, sections, sentences, concepts)
     analysis.labels = label_concepts(analysis)
     return analysis

@@ -1,11 +1,17 @@
-"""The learned findings classifier: TF-IDF weighted, hashed word 1-3-grams and one multinomial logistic regression per CheXpert-style
-observation, predicting present / uncertain / absent with probabilities.
+"""The learned findings classifier: TF-IDF weighted, hashed word 1-3-grams of the report's findings and
+impression (negation-marked) together with the rule labeler's state of every observation, and one multinomial
+logistic regression per CheXpert-style observation, predicting present / uncertain / absent with probabilities.
+Trained on the human (MeSH) labels of the IU reports; the rule states are inputs, so the model learns where the
+rules are wrong (granulomas called nodules, scarring called opacity) without relearning what they get right.
+``FindingsModel`` is the interface the neural model (``neural.py``) shares: probabilities, per-label decision
+thresholds chosen on validation, and calls.
 
 Weights are a skops file in a model bundle (``models/notes_findings``); the sha256 pinned in the bundle metadata is
 checked before loading, and only the scikit-learn and numpy types this model is made of are trusted by skops.
 """
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from dataclasses import dataclass
@@ -24,7 +30,7 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z\-]*")
 # the exact types beyond skops's defaults that a findings classifier is made of (never a prefix: see skops_load)
 TRUSTED_TYPES = frozenset({"sklearn.tree._tree.Tree", "scipy.sparse._csr.csr_matrix", "collections.OrderedDict",
                            "collections.defaultdict", "re.Pattern"})
-_CACHE: dict[str, "FindingsClassifier"] = {}
+_CACHE: dict[str, "FindingsModel"] = {}
 _LOCK = threading.Lock()
 
 
@@ -44,6 +50,65 @@ class LabelPrediction:
 
 
 HASH_FEATURES = 2 ** 14
+RULE_STATES = ("present", "uncertain", "absent", "")
+
+
+def model_texts(texts: Sequence[str]) -> list[str]:
+    """What the models read of each note: its findings and impression."""
+    from medstation.core.notes.labeler import finding_text
+
+    return [finding_text(t) for t in texts]
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+@functools.lru_cache(maxsize=1)
+def _finding_phrase():
+    """Any phrase of the findings vocabulary, as the target matcher would find it (case and spacing aside)."""
+    from medstation.core.notes.lexicon import target_rules
+
+    phrases = sorted({p for p, _obs in target_rules()}, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(" + "|".join(r"\s+".join(map(re.escape, p.split())) for p in phrases) + r")(?!\w)",
+                      re.I)
+
+
+@functools.lru_cache(maxsize=50_000)
+def _sentence_labels(sentence: str) -> tuple[tuple[str, str], ...]:
+    """A sentence's rule labels; one that names no finding skips the spaCy pipeline (only the labeler's
+    normal-anatomy statements can apply to it), which is most of what SHAP's masked texts are."""
+    from medstation.core.notes.labeler import label_concepts
+    from medstation.core.notes.model import Analysis
+    from medstation.core.notes.pipeline import analyze_text
+    from medstation.core.notes.sections import detect_sections
+
+    if not _finding_phrase().search(sentence):
+        return tuple(label_concepts(Analysis(sentence, detect_sections(sentence), [], [])).items())
+    return tuple(analyze_text(sentence).labels.items())
+
+
+def rule_states(finding_text: str) -> dict[str, str]:
+    """The rule labeler's states for a finding text, labelled sentence by sentence (ConText never crosses a
+    sentence) and merged; sentences are cached, so the many near-identical texts SHAP evaluates cost little."""
+    from medstation.core.notes.labeler import merge_labels
+
+    sentences = [s.strip() for s in _SENTENCE_END.split(finding_text) if s and s.strip()]
+    return merge_labels(dict(_sentence_labels(s)) for s in sentences)
+
+
+def rule_features(finding_texts: Sequence[str]):
+    """One-hot rule labeler state (present / uncertain / absent / not mentioned) of each observation, as an
+    array [n_texts, n_observations * 4]."""
+    import numpy as np
+
+    from medstation.core.notes.lexicon import OBSERVATIONS
+
+    out = np.zeros((len(finding_texts), len(OBSERVATIONS) * len(RULE_STATES)), dtype="float32")
+    for i, text in enumerate(finding_texts):
+        labels = rule_states(text)
+        for j, obs in enumerate(OBSERVATIONS):
+            out[i, j * len(RULE_STATES) + RULE_STATES.index(labels.get(obs, ""))] = 1.0
+    return out
 
 
 def build_vectorizer():
@@ -94,18 +159,63 @@ def mark_negation(text: str) -> str:
     return "".join(out)
 
 
-class FindingsClassifier:
+class FindingsModel:
+    """What every findings model offers: ``predict_proba`` (implemented by each family), P(present) for SHAP,
+    and calls that apply the per-label decision thresholds (P(present) >= threshold; otherwise the likelier of
+    uncertain and absent; labels without a threshold take the most probable state)."""
+
+    labels: list[str]
+    name: str = MODEL_NAME
+    version: str = "dev"
+    thresholds: dict[str, float] = {}
+    label_choice: dict[str, str] = {}  # label -> "rules" where the rules scored better on validation
+    family: str = ""
+
+    def predict_proba(self, texts: Sequence[str]):  # pragma: no cover - every family implements it
+        raise NotImplementedError
+
+    def present_proba(self, texts: Sequence[str], label: str):
+        """P(label present) for each text: the function SHAP explains."""
+        return self.predict_proba(texts)[:, self.labels.index(label), 0]
+
+    def state(self, label: str, probabilities: dict[str, float]) -> str:
+        threshold = self.thresholds.get(label)
+        if threshold is None:
+            return max(probabilities, key=probabilities.get)
+        if probabilities["present"] >= threshold:
+            return "present"
+        return "uncertain" if probabilities["uncertain"] > probabilities["absent"] else "absent"
+
+    def predict(self, text: str) -> list[LabelPrediction]:
+        probs = self.predict_proba([text])[0]
+        out = []
+        for label, row in zip(self.labels, probs):
+            p = {state: float(v) for state, v in zip(STATES, row)}
+            out.append(LabelPrediction(label, self.state(label, p), p))
+        return out
+
+
+class FindingsClassifier(FindingsModel):
     """Wraps the fitted vectorizer and per-label models; thread-safe for prediction."""
 
-    def __init__(self, vectorizer, models: dict[str, Any], name: str = MODEL_NAME, version: str = "dev"):
+    family = "linear"
+
+    def __init__(self, vectorizer, models: dict[str, Any], name: str = MODEL_NAME, version: str = "dev",
+                 thresholds: dict[str, float] | None = None):
         self.vectorizer = vectorizer
         self.models = models
         self.labels = list(models)
         self.name, self.version = name, version
+        self.thresholds = dict(thresholds or {})
 
     # prediction -----------------------------------------------------------------------------------------
     def transform(self, texts: Sequence[str]):
-        return self.vectorizer.transform([mark_negation(t) for t in texts])
+        """Features of whole notes: n-grams of their finding text plus the rule states."""
+        import scipy.sparse as sp
+
+        found = model_texts(texts)
+        grams = self.vectorizer.transform([mark_negation(t) for t in found])
+        return sp.hstack([grams, sp.csr_matrix(rule_features(found))], format="csr")
 
     def _probabilities(self, model, features):
         import numpy as np
@@ -124,34 +234,39 @@ class FindingsClassifier:
         return np.stack([self._probabilities(self.models[label], features) for label in self.labels], axis=1)
 
     def present_proba(self, texts: Sequence[str], label: str):
-        """P(label present) for each text: the function SHAP explains."""
         return self._probabilities(self.models[label], self.transform(texts))[:, 0]
-
-    def predict(self, text: str) -> list[LabelPrediction]:
-        probs = self.predict_proba([text])[0]
-        out = []
-        for label, row in zip(self.labels, probs):
-            p = {state: float(v) for state, v in zip(STATES, row)}
-            out.append(LabelPrediction(label, max(p, key=p.get), p))
-        return out
 
     # persistence ----------------------------------------------------------------------------------------
     def save(self, path: Path) -> None:
         import skops.io as sio
 
         path.parent.mkdir(parents=True, exist_ok=True)
-        sio.dump({"vectorizer": self.vectorizer, "models": self.models}, path)
+        sio.dump({"vectorizer": self.vectorizer, "models": self.models, "thresholds": self.thresholds}, path)
 
     @classmethod
     def load_file(cls, path: Path, name: str = MODEL_NAME, version: str = "dev") -> "FindingsClassifier":
         from medstation.inference import skops_load
 
         state = skops_load.load(path, TRUSTED_TYPES, what="findings classifier")
-        return cls(state["vectorizer"], state["models"], name, version)
+        return cls(state["vectorizer"], state["models"], name, version, state.get("thresholds"))
 
 
-def load(extra_dirs: Sequence[Path] = ()) -> FindingsClassifier:
-    """The installed findings classifier, verified against its pinned sha256 (cached after the first load)."""
+def load_bundle_model(bundle) -> FindingsModel:
+    """The findings model of a verified bundle: the linear model (skops) or the neural one (torch state dict),
+    with the per-label choice between model and rules from its metadata."""
+    if bundle.config.get("format") == "torch-state-dict":
+        from medstation.inference.notes.neural import SequenceClassifier
+
+        model: FindingsModel = SequenceClassifier.load_file(bundle.weights_path, bundle.config["network"],
+                                                            bundle.name, bundle.version)
+    else:
+        model = FindingsClassifier.load_file(bundle.weights_path, bundle.name, bundle.version)
+    model.label_choice = dict(bundle.config.get("label_choice", {}))
+    return model
+
+
+def load(extra_dirs: Sequence[Path] = ()) -> FindingsModel:
+    """The installed findings model, verified against its pinned sha256 (cached after the first load)."""
     from medstation.core.errors import MedStationError
     from medstation.inference import registry
 
@@ -163,5 +278,5 @@ def load(extra_dirs: Sequence[Path] = ()) -> FindingsClassifier:
             raise MedStationError(f"the findings classifier cannot be used: {exc}",
                                   kept="sections and concepts are still shown") from exc
         if key not in _CACHE:
-            _CACHE[key] = FindingsClassifier.load_file(bundle.weights_path, bundle.name, bundle.version)
+            _CACHE[key] = load_bundle_model(bundle)
         return _CACHE[key]

@@ -51,10 +51,20 @@ def sentence_tree(pieces) -> "np.ndarray":
 
 
 def _masker(text: str):
+    import numpy as np
     import shap
 
     class SentenceTextMasker(shap.maskers.Text):
-        """SHAP's Text masker with a linear-time, sentence-aligned partition tree for long notes."""
+        """SHAP's Text masker with a linear-time, sentence-aligned partition tree for long notes, and masked
+        texts that keep the note's line breaks and punctuation (SHAP's own joins everything onto one line, which
+        would hide the section headings the models read)."""
+
+        def __call__(self, mask, s):
+            mask = self._standardize_mask(mask, s)
+            self._update_s_cache(s)
+            out = "".join(segment if keep else re.sub(r"^\w+", self.mask_token, str(segment))
+                          for keep, segment in zip(mask, self._segments_s))
+            return (np.array([out]),)
 
         def clustering(self, s):
             self._update_s_cache(s)
@@ -132,9 +142,10 @@ def explain(classifier, text: str, label: str, max_evals: int = 600, negated_spa
 
 
 def negation_flag(explanation: Explanation, negated_spans) -> str:
-    """A sentence when the strongest positive evidence for 'present' sits inside a negated span."""
+    """A sentence when the model calls the label present (P >= 0.5) and its strongest positive evidence sits
+    inside a negated span."""
     positive = [t for t in explanation.tokens if t.value > 0 and t.text.strip()]
-    if not positive:
+    if not positive or explanation.output < 0.5:  # the model does not call it present: nothing misread
         return ""
     strongest = max(positive, key=lambda t: t.value)
     for start, end in negated_spans:

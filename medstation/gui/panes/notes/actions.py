@@ -25,7 +25,7 @@ def select_note(pane, row: int) -> None:
         show_report(pane)
         return
     pane.text_view.show_plain(note.text)
-    pane.labels.set_labels([], {})
+    pane.labels.set_labels([], [])
     pane.concepts.set_concepts([])
     pane.flag.setVisible(False)
     pane.legend.setText("Analysing...")
@@ -44,7 +44,7 @@ def show_report(pane) -> None:
     state = pane.state
     report = state.report
     state.keep_explained_label()
-    pane.labels.set_labels(report.predictions, report.analysis.labels)
+    pane.labels.set_labels(report.predictions, report.calls)
     pane.concepts.set_concepts(report.analysis.concepts)
     if report.model_error:
         pane.model_info.setText(f"Labels unavailable: {html.escape(report.model_error)}")

@@ -95,22 +95,29 @@ def _label_columns() -> list[Column]:
     def state_colour(row) -> QColor:
         return QColor(STATUS_COLOURS.get(row[1], "#888888")).lighter(130)
 
-    return [Column("Observation", lambda row: row[0], roles=label),
-            Column("Model", lambda row: row[1], roles={**label, Qt.ForegroundRole: state_colour}),
+    def note_tip(row) -> str:
+        return f"{row[0]}: {row[4]}" if row[4] else row[0]
+
+    return [Column("Observation", lambda row: row[0] + (" \u26a0" if row[4] else ""), tooltip=note_tip,
+                   roles=label),
+            Column("Call", lambda row: row[1], roles={**label, Qt.ForegroundRole: state_colour}),
             probability("present", {Qt.BackgroundRole: _present_shade}),
             probability("uncertain"), probability("absent"),
-            Column("Rules", lambda row: row[3] or "not mentioned", roles=label)]
+            Column("Rules", lambda row: row[3] or "not mentioned", roles=label),
+            Column("Note", lambda row: row[4], tooltip=note_tip, roles=label)]
 
 
 class LabelTableModel(RowTableModel):
-    """The classifier's label for each observation with probabilities, next to the rule labeler's.
-    Rows are (label, state, probabilities, rule label)."""
+    """The call shown for each observation (the model's, or the rules' where they scored better for that label)
+    with the model's probabilities, the rule labeler's state, and a note where model and rules disagree.
+    Rows are (label, call shown, probabilities, rule label, note)."""
 
     def __init__(self, parent=None):
         super().__init__(_label_columns(), parent=parent)
 
-    def set_labels(self, predictions, rule_labels: dict[str, str]) -> None:
-        self.set_rows([(p.label, p.state, p.probabilities, rule_labels.get(p.label, "")) for p in predictions])
+    def set_labels(self, predictions, calls) -> None:
+        """``calls`` (inference.notes.report.LabelCall, one per prediction) give the call shown and the note."""
+        self.set_rows([(p.label, c.shown, p.probabilities, c.rule_state, c.note) for p, c in zip(predictions, calls)])
 
     def row_of(self, label: str) -> int:
         return next((i for i, row in enumerate(self.rows) if row[0] == label), -1)
