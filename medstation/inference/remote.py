@@ -150,8 +150,12 @@ class RemoteModel:
             raise self._down(str(exc) or type(exc).__name__) from exc
 
     def _down(self, reason: str) -> MedStationError:
+        hint = ""
+        if self.address.tls and not self.settings.cert_file:
+            hint = (" or, if it requires client certificates, give this workstation's (medstation remote enable "
+                    "--cert --key)")
         return MedStationError(f"the inference server {self.address.url()} is not reachable ({reason[:120]}); "
-                               "switch the inference backend to local to run on this workstation", kept=KEPT)
+                               f"switch the inference backend to local to run on this workstation{hint}", kept=KEPT)
 
     def _explain_failure(self, exc) -> MedStationError:
         status, text = str(exc.status() or ""), str(exc.message() or exc)

@@ -19,7 +19,7 @@ def free_port() -> int:
 
 
 def make_certificates(folder: Path) -> dict[str, Path]:
-    """A CA and a server certificate for 127.0.0.1/localhost, written as PEM (with ``cryptography``)."""
+    """A CA, a server certificate for 127.0.0.1/localhost and a workstation's client certificate, as PEM."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -45,8 +45,18 @@ def make_certificates(folder: Path) -> dict[str, Path]:
                                                         x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
                            critical=False)
             .sign(ca_key, hashes.SHA256()))
+    client_key = ec.generate_private_key(ec.SECP256R1())
+    client = (x509.CertificateBuilder().subject_name(name("ws-ct-1")).issuer_name(ca.subject)
+              .public_key(client_key.public_key()).serial_number(x509.random_serial_number())
+              .not_valid_before(now - datetime.timedelta(minutes=5))
+              .not_valid_after(now + datetime.timedelta(days=1)).sign(ca_key, hashes.SHA256()))
     folder.mkdir(parents=True, exist_ok=True)
-    out = {"ca": folder / "ca.pem", "cert": folder / "server.pem", "key": folder / "server.key"}
+    out = {"ca": folder / "ca.pem", "cert": folder / "server.pem", "key": folder / "server.key",
+           "client_cert": folder / "client.pem", "client_key": folder / "client.key"}
+    out["client_cert"].write_bytes(client.public_bytes(serialization.Encoding.PEM))
+    out["client_key"].write_bytes(client_key.private_bytes(serialization.Encoding.PEM,
+                                                           serialization.PrivateFormat.PKCS8,
+                                                           serialization.NoEncryption()))
     out["ca"].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     out["cert"].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     out["key"].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,

@@ -219,3 +219,29 @@ def test_status_bar_says_where_inference_runs(server, main_window, qtbot):
     main_window.remote_action.trigger()  # back to this workstation
     qtbot.waitUntil(lambda: main_window.device_label.text() == "CPU (2 threads)", timeout=60000)
     assert main_window.ctx.settings.get("inference")["backend"] == "local"
+
+
+def test_mutual_tls_server_needs_the_workstations_certificate(tmp_path):
+    from medstation.services import imaging as service
+
+    certs = make_certificates(tmp_path / "tls")
+    proc = ServerProcess(tmp_path / "home", "--models", "lesion_ct", "--tls-cert", str(certs["cert"]),
+                         "--tls-key", str(certs["key"]), "--client-ca", str(certs["ca"]))
+    try:
+        conf = {"backend": "remote", "server": f"grpcs://127.0.0.1:{proc.grpc_port}", "remote_enabled": True,
+                "token": "", "ca_file": str(certs["ca"]), "cert_file": "", "key_file": "", "workstation": WORKSTATION}
+        Settings().set("inference", conf)
+        with pytest.raises(MedStationError) as caught:
+            service.open_model("lesion_ct")
+        assert caught.value.sentence().startswith(f"the inference server grpcs://127.0.0.1:{proc.grpc_port} is "
+                                                  "not reachable (")
+        assert caught.value.sentence().endswith("or, if it requires client certificates, give this workstation's "
+                                                "(medstation remote enable --cert --key). No result was shown or "
+                                                "written.")
+        assert not [e for e in audit.entries() if e.action == "send"]
+        Settings().set("inference", {**conf, "cert_file": str(certs["client_cert"]),
+                                     "key_file": str(certs["client_key"])})
+        model = service.open_model("lesion_ct")
+        assert model.device.label() == f"Server: 127.0.0.1:{proc.grpc_port} (CPU (2 threads))"
+    finally:
+        proc.stop()
