@@ -3,6 +3,9 @@
 Scores every slice of each series found under PATH, explains the highest-scoring slices, and writes
 ``predictions.json`` plus one heat-map overlay PNG per explained slice (and, with ``--dicom``, a Secondary Capture
 and a Comprehensive SR per explained slice). Every inference is recorded in the audit log.
+
+Each series is first checked against the model's intended use (``medstation.inference.intended_use``); a series
+outside it is not scored unless ``--outside-intended-use`` is given, and then every output says so.
 """
 from __future__ import annotations
 
@@ -20,6 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     infer.add_argument("--top", type=int, default=3, help="explain this many highest-scoring slices (default 3)")
     infer.add_argument("--dicom", action="store_true", help="also write DICOM SC + SR for each explained slice")
     infer.add_argument("--batch-size", type=int, default=None)
+    infer.add_argument("--outside-intended-use", action="store_true",
+                       help="score series outside the model's intended use too; every output is marked as such")
     infer.set_defaults(func=_infer)
 
 
@@ -42,18 +47,29 @@ def _infer(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     report = {"model": {**model.identity(), "task": model.bundle.task, "labels": model.labels},
               "notice": service.notice(model), "device": dev.label(), "series": []}
-    ran = 0
+    ran, refused = 0, []
     for number, volume in enumerate(volumes, start=1):
         fit = matching.match(model.bundle, volume)
         entry = {"series_uid": volume.series_uid, "modality": volume.modality, "shape": list(volume.shape),
-                 "match": {"confidence": fit.confidence, "reason": fit.reason}}
+                 "match": fit.to_dict()}
         report["series"].append(entry)
         if fit.confidence <= 0:
             continue
+        outside = "" if fit.within_use else fit.use.refusal()
+        if outside and not args.outside_intended_use:
+            entry["skipped"] = f"{outside}; not scored (--outside-intended-use scores it, marked as such)"
+            refused.append(outside)
+            continue
+        if outside:
+            entry["outside_intended_use"] = outside
         ran += 1
-        entry.update(_run_series(args, model, volume, out / f"series{number:02d}"))
+        entry.update(_run_series(args, model, volume, out / f"series{number:02d}", outside))
     (out / "predictions.json").write_text(__import__("json").dumps(report, indent=2))
     print_json(report) if not ran else _print_summary(report, out)
+    if not ran and refused:
+        raise MedStationError(f"{refused[0]}" + (f" (and {len(refused) - 1} more series)" if len(refused) > 1 else ""),
+                              kept=f"no score was computed; --outside-intended-use scores it anyway, marked as "
+                                   f"outside intended use; {out / 'predictions.json'} lists every check")
     if not ran:
         raise MedStationError(f"model {model.name} fits none of the {len(volumes)} series read "
                               f"({volumes[0].modality or 'unknown modality'}, ...)",
@@ -61,12 +77,12 @@ def _infer(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_series(args, model, volume, folder) -> dict:
+def _run_series(args, model, volume, folder, outside: str = "") -> dict:
     from medstation.commands._util import PrintProgress
     from medstation.core.jobs import JobContext
     from medstation.inference import export, overlay, service
 
-    result = service.score_series(model, volume, JobContext(PrintProgress("inference")), args.batch_size)
+    result = service.score_series(model, volume, JobContext(PrintProgress("inference")), args.batch_size, outside)
     entry = {"threshold": result.threshold, "positive_label": result.positive_label,
              "slices": [s.as_dict() for s in result.scores], "flagged": [s.index for s in result.flagged()],
              "explanations": []}
@@ -75,10 +91,12 @@ def _run_series(args, model, volume, folder) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     center, width = overlay.default_window(volume)
     for score in result.top(args.top):
-        why = service.explain_slice(model, volume, score.index, args.explain)
+        why = service.explain_slice(model, volume, score.index, args.explain, outside_use=outside)
         rgb = overlay.blend(volume.pixels[score.index], why.heatmap, center, width)
+        if outside:
+            rgb = overlay.mark_outside(rgb)
         png = folder / f"slice{score.index + 1:04d}_{args.explain}.png"
-        overlay.save_png(rgb, png)
+        overlay.save_png(rgb, png, outside)
         item = {**why.summary(), "png": str(png)}
         if args.dicom:
             files = export.export_prediction(volume, why, rgb, folder)
@@ -94,8 +112,10 @@ def _print_summary(report: dict, out) -> None:
         print(report["notice"])
     for entry in report["series"]:
         if "slices" not in entry:
-            print(f"  skipped {entry['series_uid']}: {entry['match']['reason']}")
+            print(f"  skipped {entry['series_uid']}: {entry.get('skipped') or entry['match']['reason']}")
             continue
+        if entry.get("outside_intended_use"):
+            print(f"  OUTSIDE INTENDED USE (run by explicit override): {entry['outside_intended_use']}")
         flagged = entry["flagged"]
         print(f"  {entry['series_uid']} ({entry['modality']}, {entry['shape'][0]} slices): "
               f"{len(flagged)} slice(s) >= {entry['threshold']} for '{entry['positive_label']}'")

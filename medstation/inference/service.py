@@ -18,6 +18,7 @@ class SeriesScores:
     scores: list[SliceScore] = field(default_factory=list)
     threshold: float = 0.5
     positive_label: str = ""
+    outside_use: str = ""  # refusal sentence when scored outside the model's intended use by explicit override
 
     @property
     def best(self) -> SliceScore | None:
@@ -44,24 +45,32 @@ def series_name(volume) -> str:
 
 
 def score_series(model: LoadedModel, volume, ctx: JobContext | None = None,
-                 batch_size: int | None = None) -> SeriesScores:
-    """Score every slice of ``volume`` (cached, batched, cancellable) and record the inference in the audit log."""
+                 batch_size: int | None = None, outside_use: str = "") -> SeriesScores:
+    """Score every slice of ``volume`` (cached, batched, cancellable) and record the inference in the audit log;
+    ``outside_use`` is the refusal sentence of a series scored by explicit override (marked in the result)."""
     ctx = ctx or null_context()
     scores = SlicePredictor(model, batch_size=batch_size).predict(volume, ctx=ctx)
     result = SeriesScores(model.identity(), model.device.label(), volume.series_uid, scores, model.threshold,
-                          model.labels[model.positive_index])
+                          model.labels[model.positive_index], outside_use)
     best = result.best
-    audit.record("infer", series_name(volume), model=model.name, model_version=model.version,
-                 detail=f"{len(scores)} slice(s) scored on {model.device.label()}; "
-                        f"highest {result.positive_label} {best.score:.3f} at slice {best.index + 1}" if best else "")
+    detail = (f"{len(scores)} slice(s) scored on {model.device.label()}; "
+              f"highest {result.positive_label} {best.score:.3f} at slice {best.index + 1}" if best else "")
+    if outside_use:
+        detail = f"{detail}; {outside_use} (run by explicit override)"
+    audit.record("infer", series_name(volume), model=model.name, model_version=model.version, detail=detail)
     return result
 
 
 def explain_slice(model: LoadedModel, volume, z: int, method: str = "gradcam",
-                  class_index: int | None = None) -> explainers.Explanation:
+                  class_index: int | None = None, outside_use: str = "") -> explainers.Explanation:
     """Heat map for slice ``z``; audited as an inference (the model ran on the slice to explain it)."""
+    import dataclasses
+
     result = explainers.explain_slice(model, volume, z, method, class_index)
+    if outside_use:
+        result = dataclasses.replace(result, outside_use=outside_use)
     audit.record("infer", series_name(volume), model=model.name, model_version=model.version,
                  detail=f"{result.method_title} of slice {z + 1} for '{result.label}' "
-                        f"(p={result.probability:.3f}, layer {result.target_layer})")
+                        f"(p={result.probability:.3f}, layer {result.target_layer})"
+                        + (f"; {outside_use} (run by explicit override)" if outside_use else ""))
     return result

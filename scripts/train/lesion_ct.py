@@ -156,6 +156,13 @@ def evaluate(net, volume, spacing, tumour_slices) -> dict:
             "real_tumour_slices_flagged": int((real >= 0.5).sum())}
 
 
+# what the model was built for, checked before any series is scored (medstation/inference/intended_use.py): the
+# training volumes are axial chest CT in HU with 0.57-0.63 mm pixels and 5 mm slices
+INTENDED_USE = {"modality": ["CT"], "body_part": ["CHEST", "THORAX", "LUNG"], "image_type": ["ORIGINAL", "PRIMARY"],
+                "orientation": "axial", "slice_thickness_mm": [0.5, 10.0], "pixel_spacing_mm": [0.4, 1.2],
+                "lung_fraction_min": 0.08}
+
+
 def metadata(digest: str, metrics: dict, training: dict) -> dict:
     import monai
     import torch
@@ -182,7 +189,7 @@ def metadata(digest: str, metrics: dict, training: dict) -> dict:
                        "network": NETWORK, "preprocess": PREPROCESS, "output": "softmax",
                        "target_layer": "layer4", "refine_layer": "layer2", "positive_label": "lesion", "threshold": 0.5,
                        "mixed_precision": True, "pane": "imaging", "demonstration": True,
-                       "metrics": metrics, "training": training,
+                       "intended_use": INTENDED_USE, "metrics": metrics, "training": training,
                        "trained": dt.date.today().isoformat()}}
 
 
