@@ -224,6 +224,13 @@ edges, each with an exact mask. Half of the examples carry a lesion.
 
 The last row is a check on real tumours, which the model never saw: read it as a limit of synthetic training.
 
+## Intended use (checked before every run)
+Axial, original (ORIGINAL\\PRIMARY) chest CT in HU, slice thickness 0.5-10 mm, pixel spacing 0.4-1.2 mm, as
+declared in `configs/metadata.json` (`medstation.intended_use`). Before scoring, MedStation checks each series'
+Body Part Examined, Image Type, orientation, slice thickness, pixel spacing and descriptions, and measures the
+share of the body's voxels with lung density (at least 8 %). A series outside this use is not scored unless the
+user overrides (`--outside-intended-use`, or the confirmed button in the why panel); every output is then marked.
+
 ## Limits
 Synthetic lesions in two patients' lungs; one CT reconstruction style; slices are scored one at a time. It will miss
 lesions unlike its synthetic ones and flag other dense structures. The lung mask used to place lesions is a
