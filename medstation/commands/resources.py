@@ -74,6 +74,7 @@ def chosen_mapping(args: argparse.Namespace):
         chosen.length_unit = mapping.length_unit_of(columns["length"])
     if args.day_origin:
         chosen.day_origin, chosen.day_numbers = args.day_origin, True
+    store.refuse(path, store.check_mapping(path, chosen)[0])  # a chosen column the data refute, said first
     missing = chosen.missing()
     if missing:
         fields = [f for f, (label, _req) in mapping.FIELDS.items() if label in [m.split(" (")[0] for m in missing]]

@@ -114,11 +114,12 @@ def concepts(name: str) -> set[str]:
 
 
 def _compound(word: str) -> set[str]:
-    """Concepts of a word run together from two known words ("dischtime", "careunit"), else none."""
+    """Concepts of a word run together from known words ("dischtime" -> discharge, time), or ending in a known
+    word of four letters or more ("careunit" -> unit); else none."""
     for cut in range(2, len(word) - 1):
         head, tail = _WORD_CONCEPTS.get(word[:cut]), _WORD_CONCEPTS.get(word[cut:])
-        if head and tail:
-            return head | tail
+        if tail and (head or len(word) - cut >= 4):
+            return (head or set()) | tail
     return set()
 
 

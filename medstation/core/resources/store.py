@@ -234,6 +234,13 @@ def mapping_problems(conn, table: str, mapping: Mapping) -> tuple[list[tuple[str
     return refusals, doubts
 
 
+def refuse(path: Path, refusals: list[tuple[str, str]]) -> None:
+    """Raise the first refusal of ``mapping_problems`` as the sentence the user sees."""
+    if refusals:
+        raise MedStationError(f"{Path(path).name}: {refusals[0][1]}", kept="nothing was imported; map another "
+                              "column (or none, for a table without dates)")
+
+
 def check_mapping(path: Path, mapping: Mapping) -> tuple[list[tuple[str, str]], list[str]]:
     """``mapping_problems`` on the first rows of ``path`` (CSV/TSV or Parquet; FHIR bundles have fixed fields)."""
     import duckdb
@@ -429,9 +436,7 @@ def import_file(path: Path, mapping: Mapping, ctx: JobContext | None = None,
                 raise MedStationError(f"{path.name} has no column {', '.join(map(repr, absent))}",
                                       kept="nothing was imported")
             refusals, doubts = mapping_problems(conn, "raw", mapping)
-            if refusals:
-                raise MedStationError(f"{path.name}: {refusals[0][1]}", kept="nothing was imported; map another "
-                                      "column (or none, for a table without dates)")
+            refuse(path, refusals)
             extras = extra_columns(conn, mapping)
             ctx.progress(0.3, None, "parsing times")
             _write_tables(conn, mapping, ctx, extras)

@@ -237,8 +237,8 @@ def clusters(data: Encounters, k: int = 5, seed: int = SEED) -> tuple[np.ndarray
              np.log1p(np.clip(data.y, 0, None)), frame["transfers"].astype(float).to_numpy()]
     X = np.column_stack(parts)
     X = (X - X.mean(0)) / np.where(X.std(0) > 0, X.std(0), 1)
-    onehot = [(frame[c].astype(str).to_numpy()[:, None] == np.array(data.categories[c])[None, :]).astype(float)
-              for c in ("first_unit", "admission_type")]
+    onehot = [(frame[c].astype(str).to_numpy()[:, None] == np.array(sorted(frame[c].astype(str).unique()))[None, :])
+              .astype(float) for c in ("first_unit", "admission_type")]
     X = np.column_stack([X, *onehot])
     labels = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(X)
     total = float(np.clip(data.y, 0, None).sum()) or 1.0
