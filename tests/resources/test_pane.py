@@ -93,11 +93,10 @@ def test_remembered_mapping_skips_the_dialog_and_bad_rows_are_listed(main_window
     bad.write_text("admit,discharge,ward\n2024-01-01 10:00,2024-01-03 09:00,A\nnope,2024-01-03 09:00,A\n"
                    "2024-01-02 10:00,2024-01-01 09:00,B\n" +
                    "".join(f"2024-01-{d:02d} 10:00,2024-01-{d + 2:02d} 09:00,{'AB'[d % 2]}\n" for d in range(3, 25)))
-    answers, errors = [], []
-    monkeypatch.setattr(main_window.ctx, "show_error", errors.append)
+    answers = []
     pane = _open(main_window, qtbot, bad, monkeypatch, answers, models=False)
     assert len(answers) == 1
-    assert any("too few to train a length-of-stay model" in e for e in errors)
+    assert "too few to train a length-of-stay model" in pane.banner.text() and not pane.banner.isHidden()
     assert pane.quarantine_tab.model.rows == [(3, "admit", "'nope' is not a date/time"),
                                               (4, "discharge", "discharge is before admission")]
     assert pane.tabs.tabText(5) == "Quarantine (2)"

@@ -184,8 +184,15 @@ def train(data: Encounters, unit: str = "days", ctx: JobContext | None = None, m
                                           random_state=seed, categorical_features=None)
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(1):  # OpenMP threads spin against each other on shared, busy cores (measured 10x)
-        model.fit(data.X[fit], data.y[fit])
+    if not data.features:
+        raise MedStationError("no column of this table varies between encounters, so there is nothing to learn "
+                              "length of stay from", kept="the length-of-stay distributions are unaffected")
+    try:
+        with threadpool_limits(1):  # OpenMP threads spin against each other on shared, busy cores (measured 10x)
+            model.fit(data.X[fit], data.y[fit])
+    except (ValueError, MemoryError) as exc:  # scikit-learn's own words are not for the user
+        raise MedStationError(f"the length-of-stay model could not be trained on these {len(data.y):,} encounters",
+                              kept="the other charts are unaffected") from exc
     ctx.progress(0.8, None, "measuring held-out error")
     pred = model.predict(data.X[test])
     err = pred - data.y[test]

@@ -70,7 +70,12 @@ class ClusterTableModel(RowsTableModel):
 
 
 class PatientTableModel(RowsTableModel):
-    headers = ("encounter", "admitting unit", "admission type", "age", "actual LOS", "predicted LOS")
+    headers = ("encounter", "admitting unit", "admission type", "age", "actual LOS", "estimated LOS (model)")
+
+    def set_estimate_source(self, source: str) -> None:
+        """Name what the estimate column holds: the model's prediction, or the baseline median shown instead."""
+        self.headers = (*type(self).headers[:-1], f"estimated LOS ({source})")
+        self.headerDataChanged.emit(Qt.Horizontal, len(self.headers) - 1, len(self.headers) - 1)
 
 
 def percent(value: float | None) -> float | None:

@@ -1,5 +1,10 @@
 """The Resources pane: open encounter data, see census against capacity, arrivals, length of stay, a snapshot of
-now, a census forecast with its backtest, and what drives length of stay (a model trained on the loaded data)."""
+now, a census forecast with its backtest, and what drives length of stay (a model trained on the loaded data).
+
+A table of lengths of stay without dates opens in length-of-stay-only mode (distributions, LOS model and drivers;
+no census, snapshot or forecast). What the user must know about the file on screen - an error, a doubt about its
+mapping, a model no better than the median - is one banner above the tabs, replaced when another file opens.
+"""
 from __future__ import annotations
 
 import csv
@@ -11,6 +16,7 @@ from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (QComboBox, QDateEdit, QHBoxLayout, QLabel, QPushButton, QStackedWidget, QTabWidget,
                                QVBoxLayout, QWidget)
 
+from medstation.core.errors import MedStationError
 from medstation.core.resources import analytics, mapping, store
 from medstation.gui import ask
 from medstation.gui.context import AppContext
@@ -62,6 +68,7 @@ class ResourcesPane(Pane):
         self.report: store.ImportReport | None = None
         self.jobs: dict[str, object] = {}
         self._pending: set[str] = set()  # units whose forecast was asked for on demand
+        self.notes: dict[str, str] = {}  # banner lines about the file on screen, by what raised them
         self._build()
 
     # layout ---------------------------------------------------------------------------------------------------
@@ -90,7 +97,26 @@ class ResourcesPane(Pane):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(dashboard)
-        QVBoxLayout(self).addWidget(self.stack)
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet("background: #6b5418; color: #ffffff; padding: 6px;")
+        self.banner.setVisible(False)
+        outer = QVBoxLayout(self)
+        outer.addWidget(self.banner)
+        outer.addWidget(self.stack)
+
+    # the banner -----------------------------------------------------------------------------------------------
+    def say(self, key: str, text: str) -> None:
+        """Show (or, with empty text, drop) the banner line ``key``; lines of an earlier file never linger."""
+        if text:
+            self.notes[key] = text
+        else:
+            self.notes.pop(key, None)
+        self.banner.setText("\n".join(self.notes.values()))
+        self.banner.setVisible(bool(self.notes))
+
+    def _failed(self, key: str):
+        return lambda text: self.say(key, text)
 
     def _toolbar(self) -> QHBoxLayout:
         bar = QHBoxLayout()
@@ -106,9 +132,13 @@ class ResourcesPane(Pane):
         buttons = [("Open...", self.choose_files), ("Columns...", self.remap), ("Export PNG...", self.export_png),
                    ("Export CSV...", self.export_csv)]
         bar.addWidget(self.source, 1)
+        self.date_labels = []
         for label, widget in (("Unit", self.unit), ("From", self.start), ("To", self.end)):
-            bar.addWidget(QLabel(label))
+            title = QLabel(label)
+            bar.addWidget(title)
             bar.addWidget(widget)
+            if widget is not self.unit:
+                self.date_labels.append(title)
         for text, slot in buttons:
             button = QPushButton(text)
             button.clicked.connect(slot)
@@ -136,7 +166,7 @@ class ResourcesPane(Pane):
             return write(generate(days=365, seed=7), target)
 
         self.ctx.jobs.submit("Sample hospital", make, on_result=lambda p: self._import(Path(p), self._guess(p)),
-                             on_error=self.ctx.show_error)
+                             on_error=self._failed("import"))
 
     def open_paths(self, paths: list[Path]) -> None:
         super().open_paths(paths)
@@ -160,7 +190,8 @@ class ResourcesPane(Pane):
         try:
             header = store.read_header(path)
         except Exception as exc:  # a file DuckDB cannot read: say so, keep what is shown
-            self.ctx.show_error(f"{path.name} could not be read: {exc}. The data already shown is kept.")
+            text = exc.sentence() if isinstance(exc, MedStationError) else f"{path.name} could not be read."
+            self.say("import", f"{text.rstrip('.')}. The data already shown is kept.")
             return None
         sig = mapping.signature(header)
         remembered = self.ctx.settings.pane(self.key).get("mappings", {}).get(sig)
@@ -190,7 +221,7 @@ class ResourcesPane(Pane):
             return report, ds, ds.summary()
 
         self.jobs["import"] = self.ctx.jobs.submit(f"Importing {path.name}", work, on_result=self._loaded,
-                                                   on_error=self.ctx.show_error,
+                                                   on_error=self._failed("import"),
                                                    kept="the data already shown is kept")
 
     def _loaded(self, result) -> None:
@@ -199,10 +230,21 @@ class ResourcesPane(Pane):
             self.dataset.close()
         self.report, self.dataset, self.summary = report, dataset, summary
         self.forecasts, self.insights, self._pending = {}, None, set()
+        self.notes = {}
+        self.say("import", " ".join(report.warnings))
         self.ctx.audit("open", str(report.path), detail=report.summary())
         self.ctx.notify(report.summary())
+        los_only = dataset.los_only
         self.source.setText(f"<b>{dataset.name}</b>: {report.loaded:,} stays" +
-                            (f", {report.quarantined:,} quarantined" if report.quarantined else ""))
+                            (f", {report.quarantined:,} quarantined" if report.quarantined else "") +
+                            ("; length of stay only (no dates: no census, occupancy or forecast)" if los_only
+                             else ""))
+        for tab in (self.census_tab, self.arrivals_tab, self.forecast_tab):
+            self.tabs.setTabVisible(self.tabs.indexOf(tab), not los_only)
+        for widget in (self.snapshot, self.start, self.end, *self.date_labels):
+            widget.setVisible(not los_only)
+        if los_only and self.tabs.currentWidget() in (self.census_tab, self.arrivals_tab, self.forecast_tab):
+            self.tabs.setCurrentWidget(self.los_tab)
         self._fill_filters()
         self._show_quarantine()
         self.stack.setCurrentIndex(1)
@@ -239,7 +281,10 @@ class ResourcesPane(Pane):
     # drawing --------------------------------------------------------------------------------------------------
     def filters(self) -> tuple[list[str] | None, date | None, date | None]:
         unit = self.unit.currentText()
-        return ([unit] if unit and unit != ALL else None, self.start.date().toPython(), self.end.date().toPython())
+        units = [unit] if unit and unit != ALL else None
+        if self.dataset is not None and self.dataset.los_only:
+            return units, None, None  # no dates to filter on
+        return units, self.start.date().toPython(), self.end.date().toPython()
 
     def redraw(self) -> None:
         """Redraw every dashboard for the unit and date filters (no model work: that runs in the background)."""
@@ -247,6 +292,12 @@ class ResourcesPane(Pane):
             return
         units, start, end = self.filters()
         s, cur, scale = self.summary, self.dataset.cursor(), self.dataset.length_scale
+        unit_label = self.dataset.length_unit
+        self.los_tab.by_unit.show_groups(analytics.los_by(cur, "unit", units, start, end, scale), unit_label)
+        self.los_tab.by_type.show_groups(analytics.los_by(cur, "admission_type", units, start, end, scale),
+                                         unit_label)
+        if self.dataset.los_only:
+            return
         window = s.series(units, start, end)
         self.census_tab.census.show_census(window["days"], self._census_lines(units, start, end), s.census_kind)
         self.census_tab.flow.show_flow(window["days"], window["admissions"], window["discharges"])
@@ -254,10 +305,6 @@ class ResourcesPane(Pane):
         self.arrivals_tab.note.setText("Arrivals are first stays of encounters (transfers excluded)" +
                                        ("; this file has no time of day, so every arrival falls at 00:00."
                                         if self.dataset.short_episodes else "."))
-        unit_label = self.dataset.length_unit
-        self.los_tab.by_unit.show_groups(analytics.los_by(cur, "unit", units, start, end, scale), unit_label)
-        self.los_tab.by_type.show_groups(analytics.los_by(cur, "admission_type", units, start, end, scale),
-                                         unit_label)
         snap = analytics.snapshot(cur, s, units)
         sources = {src for u, _c, src in self.dataset.units if not units or u in units}
         note = "capacity: peak census (no capacity column)" if "peak census" in sources else "capacity: from file"
@@ -282,7 +329,7 @@ class ResourcesPane(Pane):
         return [self.summary.units[i] for i in sorted(order)]
 
     def start_forecast(self, units: list[str] | None = None) -> None:
-        if self.summary is None:
+        if self.summary is None or self.dataset.los_only:
             return
         from medstation.core.resources.forecast import forecast_summary
 
@@ -290,7 +337,7 @@ class ResourcesPane(Pane):
         chosen = units or self._forecast_units()
         self.jobs["forecast"] = self.ctx.jobs.submit(
             "Census forecast", forecast_summary, self.summary, horizon, 4, chosen,
-            on_result=self._forecast_ready, on_error=self.ctx.show_error, kept="the dashboards are unaffected")
+            on_result=self._forecast_ready, on_error=self._failed("forecast"), kept="the dashboards are unaffected")
 
     def _forecast_ready(self, fc) -> None:
         if units_new := {u.unit: u for u in fc.units}:
@@ -326,33 +373,37 @@ class ResourcesPane(Pane):
         ds = self.dataset
         self.jobs["los"] = self.ctx.jobs.submit(
             "Length-of-stay model", los_insights, ds.path, ds.length_unit, ds.length_scale,
-            on_result=self._los_ready, on_error=self.ctx.show_error, kept="the dashboards and forecast are unaffected")
+            on_result=self._los_ready, on_error=self._failed("los"), kept="the dashboards and forecast are unaffected")
 
     def _los_ready(self, insights) -> None:
-        from medstation.inference.resources.los import LABELS
         from medstation.inference.resources.report import MODEL_NAME
 
         self.insights = insights
         m = insights.model
         self.ctx.audit("infer", self.dataset.name, model=MODEL_NAME, model_version="run-time",
                        detail=f"length-of-stay model on {len(m.data.y)} encounters, held-out MAE {m.mae:.2f} "
-                              f"{m.unit}; SHAP for {len(insights.sample)} patients")
-        self.drivers_tab.show_insights(insights, LABELS, self.dataset.length_unit)
+                              f"{m.unit} (unit x admission-type median {m.group_mae:.2f}, overall median "
+                              f"{m.baseline_mae:.2f}); SHAP for {len(insights.sample)} patients")
+        self.say("los", "" if m.beats_baseline else m.verdict())
+        self.drivers_tab.show_insights(insights, self.dataset.length_unit)
         if len(insights.sample):
             self.drivers_tab.patient_view.selectRow(0)
             self.show_patient(0)
 
     def show_patient(self, row: int) -> None:
-        from medstation.inference.resources.los import LABELS
-
         ins = self.insights
         if ins is None or not 0 <= row < len(ins.sample):
             return
         index = int(ins.sample[row])
-        steps = ins.model.waterfall(index)
-        title = f"Encounter {ins.model.data.ids[index]}"
-        self.drivers_tab.waterfall.show_patient(title, ins.model.expected_value,
-                                                [(LABELS[f], v, c) for f, v, c in steps], self.dataset.length_unit)
+        m = ins.model
+        steps = m.waterfall(index)
+        title = f"Encounter {m.data.ids[index]}"
+        if not m.beats_baseline:
+            title += (f": estimate {m.baseline_estimate(index):.1f} {m.unit} (unit x admission-type median); the "
+                      "model's drivers below are not better than that median")
+        self.drivers_tab.waterfall.show_patient(title, m.expected_value,
+                                                [(m.data.label(f), v, c) for f, v, c in steps],
+                                                self.dataset.length_unit)
         self.ctx.audit("view", str(ins.model.data.ids[index]), detail="length-of-stay drivers (waterfall)")
 
     # export ---------------------------------------------------------------------------------------------------
@@ -362,7 +413,7 @@ class ResourcesPane(Pane):
         if not path:
             return
         if not self.tabs.currentWidget().grab().save(path, "PNG"):
-            self.ctx.show_error(f"Export to {path} failed: the image could not be written. Nothing was changed.")
+            self.say("export", f"Export to {path} failed: the image could not be written. Nothing was changed.")
             return
         self.ctx.audit("export", path, detail=f"resources {name} chart (PNG)")
         self.ctx.notify(f"Saved {path}")
