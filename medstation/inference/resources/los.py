@@ -77,17 +77,18 @@ def encode(frame, categories: dict[str, list[str]] | None = None, extras=()) -> 
     import pandas as pd
 
     extra_names = [f"x{i}" for i in range(len(extras))]
-    numeric = [c for c in NUMERIC if c in frame and frame[c].notna().any()] if len(frame) else list(NUMERIC)
-    numeric += [c for c in extra_names if _numeric(frame[c])]
+    varies = lambda c: frame[c].nunique() > 1 or len(frame) < 2  # noqa: E731  (a constant teaches nothing)
+    numeric = [c for c in NUMERIC if c in frame and varies(c)]
+    numeric += [c for c in extra_names if _numeric(frame[c]) and varies(c)]
     coded = [c for c in CATEGORICAL if c in frame and (frame[c].astype(str).nunique() > 1 or len(frame) < 2)]
-    coded += [c for c in extra_names if c not in numeric]
+    coded += [c for c in extra_names if not _numeric(frame[c]) and varies(c)]
     categories = categories or {c: sorted(frame[c].astype(str).unique()) for c in coded}
     cols = [pd.to_numeric(frame[c], errors="coerce").astype(float).to_numpy() for c in numeric]
     for c in coded:
         lookup = {v: i for i, v in enumerate(categories.get(c, []))}
         cols.append(frame[c].astype(str).map(lookup).astype(float).to_numpy())  # unseen -> NaN
     features = tuple(numeric + coded)
-    X = np.column_stack(cols) if len(frame) else np.zeros((0, len(features)))
+    X = np.column_stack(cols) if len(frame) and cols else np.zeros((len(frame), len(features)))
     y = frame["los"].to_numpy(float) if "los" in frame else np.zeros(len(frame))
     labels = {**LABELS, **{f"x{i}": str(name) for i, name in enumerate(extras)}}
     return Encounters(frame["encounter_id"].to_numpy(), frame, X, y, categories, features, labels)
