@@ -197,7 +197,7 @@ class ResourcesPane(Pane):
         remembered = self.ctx.settings.pane(self.key).get("mappings", {}).get(sig)
         if remembered and not force_dialog:
             return mapping.Mapping.from_dict(remembered)
-        guess = mapping.Mapping.from_dict(remembered) if remembered else mapping.guess(header)
+        guess = mapping.Mapping.from_dict(remembered) if remembered else self._guess(path)
         chosen = mapping_dialog.ask_mapping(self, path.name, header, guess)
         if chosen is not None:
             prefs = self.ctx.settings.pane(self.key)
@@ -214,6 +214,8 @@ class ResourcesPane(Pane):
             self._import(path, chosen)
 
     def _import(self, path: Path, chosen: mapping.Mapping) -> None:
+        self.notes = {}  # the banner speaks of the file being opened now, never of earlier ones
+        self.say("import", "")
         def work(ctx):
             report = store.import_file(path, chosen, ctx.sub(0.0, 0.9))
             ds = store.Dataset(store.dataset_path(path))
