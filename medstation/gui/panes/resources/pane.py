@@ -401,8 +401,7 @@ class ResourcesPane(Pane):
         steps = m.waterfall(index)
         title = f"Encounter {m.data.ids[index]}"
         if not m.beats_baseline:
-            title += (f": estimate {m.baseline_estimate(index):.1f} {m.unit} (unit x admission-type median); the "
-                      "model's drivers below are not better than that median")
+            title += f": shown estimate {m.baseline_estimate(index):.1f} {m.unit} (unit x admission-type median)"
         self.drivers_tab.waterfall.show_patient(title, m.expected_value,
                                                 [(m.data.label(f), v, c) for f, v, c in steps],
                                                 self.dataset.length_unit)
