@@ -111,7 +111,7 @@ def _table_benchmarks(report, table) -> None:
 
 def _report_benchmark(report) -> None:
     from medstation.core.genomics.report import write_report
-    from medstation.inference.genomics.pipeline import analyse, report_content
+    from medstation.services.genomics import analyse, report_content
 
     def full():
         analysis = analyse(TARGET, audit_it=False)

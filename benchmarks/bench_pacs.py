@@ -48,7 +48,7 @@ def _timed(fn):
 
 
 def inner() -> None:
-    from medstation.core.pacs import service
+    from medstation.services import pacs
     from medstation.core.pacs.nodes import LocalAE, PacsNode
     from medstation.core.pacs.query import Query
     from tests.pacs.orthanc import DICOM_PORT, MEDSTATION_PORT, Orthanc
@@ -61,7 +61,7 @@ def inner() -> None:
                         dicomweb_url=orthanc.dicomweb_url, timeout=30)
         local = LocalAE("MEDSTATION", "127.0.0.1", MEDSTATION_PORT)
         files = ct_series(work / "series", COUNT, patient_id="BENCH")
-        ours, _ = _timed(lambda: service.send(node, local, files))
+        ours, _ = _timed(lambda: pacs.send(node, local, files))
         _emit(f"C-STORE {COUNT} CT instances (MedStation)", COUNT / ours, "inst/s")
         if shutil.which("storescu"):
             ref, _ = _timed(lambda: subprocess.run(
@@ -69,9 +69,9 @@ def inner() -> None:
                  *map(str, files)], check=True, capture_output=True))
             _emit(f"C-STORE {COUNT} CT instances (dcmtk storescu)", COUNT / ref, "inst/s",
                   note=f"MedStation/dcmtk time ratio {ours / ref:.2f}")
-        series = service.search(node, local, Query(level="series", patient_id="BENCH"))[0]
+        series = pacs.search(node, local, Query(level="series", patient_id="BENCH"))[0]
         for method in ("get", "move", "wado"):
-            seconds, report = _timed(lambda m=method: service.retrieve(node, local, series, m, import_=False))
+            seconds, report = _timed(lambda m=method: pacs.retrieve(node, local, series, m, import_=False))
             assert len(report.files) == COUNT, report.summary()
             _emit(f"{report.method} series of {COUNT} (MedStation)", COUNT / seconds, "inst/s",
                   goal=">= 50% of dcmtk getscu" if method == "get" else None)
@@ -84,7 +84,7 @@ def inner() -> None:
                  "-od", str(out), "127.0.0.1", str(DICOM_PORT)], check=True, capture_output=True))
             _emit(f"C-GET series of {COUNT} (dcmtk getscu)", COUNT / ref, "inst/s",
                   note=f"{len(list(out.iterdir()))} files")
-        seconds, found = _timed(lambda: service.search(node, local, Query(level="study")))
+        seconds, found = _timed(lambda: pacs.search(node, local, Query(level="study")))
         _emit("C-FIND study level (all studies)", seconds * 1000, "ms", note=f"{len(found)} matches")
     finally:
         orthanc.stop()

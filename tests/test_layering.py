@@ -24,9 +24,9 @@ def _modules_loaded_by(code: str) -> set[str]:
     return set(out.stdout.split())
 
 
-def test_core_and_inference_import_no_heavy_library():
-    code = ("import pkgutil, importlib, medstation.core, medstation.inference\n"
-            "for pkg in (medstation.core, medstation.inference):\n"
+def test_core_inference_and_services_import_no_heavy_library():
+    code = ("import pkgutil, importlib, medstation.core, medstation.inference, medstation.services\n"
+            "for pkg in (medstation.core, medstation.inference, medstation.services):\n"
             "    for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):\n"
             "        importlib.import_module(m.name)\n")
     loaded = _modules_loaded_by(code)

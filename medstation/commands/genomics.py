@@ -23,16 +23,13 @@ def _report(args: argparse.Namespace) -> int:
     import sys
 
     from medstation.commands._util import PrintProgress
-    from medstation.core import audit
-    from medstation.core.genomics.report import write_report
     from medstation.core.jobs import JobContext
-    from medstation.inference.genomics.pipeline import analyse, report_content
+    from medstation.services import genomics as service
 
-    analysis = analyse(args.vcf, JobContext(PrintProgress("analysing")))
+    analysis = service.analyse(args.vcf, JobContext(PrintProgress("analysing")))
     for note in analysis.notes:
         print(f"note: {note}", file=sys.stderr)
-    pdf, json_path = write_report(report_content(analysis, top=args.top), args.out)
-    audit.record("export", str(pdf), detail=f"genomics report for {analysis.variants.path.name}")
+    pdf, json_path = service.export_report(analysis, args.out, top=args.top)
     print(pdf)
     print(json_path)
     return 0
@@ -40,13 +37,9 @@ def _report(args: argparse.Namespace) -> int:
 
 def _pgx(args: argparse.Namespace) -> int:
     from medstation.commands._util import print_json
-    from medstation.core import audit
-    from medstation.core.genomics.pgx import call_pgx
-    from medstation.core.genomics.vcf import load_vcf
+    from medstation.services import genomics as service
 
-    variants = load_vcf(args.vcf)
-    audit.record("open", str(variants.path), detail=f"{len(variants)} records (pgx)")
-    result = call_pgx(variants, build=args.build)
+    variants, result = service.call_pgx(args.vcf, build=args.build)
     if args.json:
         print_json(result.as_dict())
         return 0

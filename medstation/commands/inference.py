@@ -35,18 +35,16 @@ def _infer(args: argparse.Namespace) -> int:
     from medstation.core.errors import MedStationError
     from medstation.core.jobs import JobContext
     from medstation.core.settings import Settings
-    from medstation.inference import bundles, device, matching, service, series
+    from medstation.inference import matching, series
+    from medstation.services import imaging, models
 
-    try:
-        dev = device.select(args.device or Settings().get("device", "auto"))
-    except RuntimeError as exc:
-        raise MedStationError(str(exc)) from exc
-    model = bundles.load_named(args.model, dev)
+    model = models.load(args.model, args.device or Settings().get("device", "auto"))
+    dev = model.device
     volumes = series.load_volumes(args.path, JobContext(PrintProgress("reading")))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report = {"model": {**model.identity(), "task": model.bundle.task, "labels": model.labels},
-              "notice": service.notice(model), "device": dev.label(), "series": []}
+              "notice": imaging.notice(model), "device": dev.label(), "series": []}
     ran, refused = 0, []
     for number, volume in enumerate(volumes, start=1):
         fit = matching.match(model.bundle, volume)
@@ -80,9 +78,10 @@ def _infer(args: argparse.Namespace) -> int:
 def _run_series(args, model, volume, folder, outside: str = "") -> dict:
     from medstation.commands._util import PrintProgress
     from medstation.core.jobs import JobContext
-    from medstation.inference import export, overlay, service
+    from medstation.inference import overlay
+    from medstation.services import imaging
 
-    result = service.score_series(model, volume, JobContext(PrintProgress("inference")), args.batch_size, outside)
+    result = imaging.score_series(model, volume, JobContext(PrintProgress("inference")), args.batch_size, outside)
     entry = {"threshold": result.threshold, "positive_label": result.positive_label,
              "slices": [s.as_dict() for s in result.scores], "flagged": [s.index for s in result.flagged()],
              "explanations": []}
@@ -91,7 +90,7 @@ def _run_series(args, model, volume, folder, outside: str = "") -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     center, width = overlay.default_window(volume)
     for score in result.top(args.top):
-        why = service.explain_slice(model, volume, score.index, args.explain, outside_use=outside)
+        why = imaging.explain_slice(model, volume, score.index, args.explain, outside_use=outside)
         rgb = overlay.blend(volume.pixels[score.index], why.heatmap, center, width)
         if outside:
             rgb = overlay.mark_outside(rgb)
@@ -99,7 +98,7 @@ def _run_series(args, model, volume, folder, outside: str = "") -> dict:
         overlay.save_png(rgb, png, outside)
         item = {**why.summary(), "png": str(png)}
         if args.dicom:
-            files = export.export_prediction(volume, why, rgb, folder)
+            files = imaging.export_result(volume, why, rgb, folder)
             item.update(secondary_capture=str(files.secondary_capture), structured_report=str(files.structured_report))
         entry["explanations"].append(item)
     return entry

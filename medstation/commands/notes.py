@@ -27,31 +27,13 @@ def register(subparsers) -> None:
     scrub.set_defaults(func=cmd_scrub)
 
 
-def _notes(path: Path, note_id: str | None):
-    from medstation.core.errors import MedStationError
-    from medstation.core.notes.readers import read_notes
-
-    notes = read_notes(path)
-    if note_id is not None:
-        notes = [n for n in notes if n.note_id == note_id]
-        if not notes:
-            raise MedStationError(f"{path}: no note with id {note_id!r}", kept="nothing was analysed")
-    return notes
-
-
 def cmd_analyze(args: argparse.Namespace) -> int:
     from medstation.commands._util import print_json
-    from medstation.core import audit
-    from medstation.inference.notes.report import analyze_note
+    from medstation.services import notes as service
 
     results = []
-    for note in _notes(args.file, args.note):
-        audit.record("open", note.source, detail="notes analyze (CLI)")
-        explain = (args.label or ["auto"]) if args.explain else []
-        report = analyze_note(note.text, explain=explain)
-        if report.model:
-            audit.record("infer", note.source, detail=f"findings labels{' + SHAP' if explain else ''} (CLI)",
-                         model=report.model, model_version=report.model_version)
+    for note in service.open_file(args.file, args.note):
+        report = service.analyse(note, (args.label or ["auto"]) if args.explain else [])
         results.append({"note": {"id": note.note_id, "source": note.source, "patient": note.patient_id,
                                  "accession": note.accession, "date": note.date}} | report.to_dict())
     if args.json:
@@ -82,19 +64,11 @@ def _print_summary(result: dict) -> None:
 
 
 def cmd_scrub(args: argparse.Namespace) -> int:
-    from medstation.core import audit
-    from medstation.core.atomic import write_text
-    from medstation.core.notes.phi import scrub
+    from medstation.services import notes as service
 
-    texts = []
-    for note in _notes(args.file, None):
-        scrubbed, spans = scrub(note.text)
-        texts.append(scrubbed)
-        audit.record("deidentify", note.source, detail=f"{len(spans)} PHI spans replaced (CLI)")
-    out = "\n\n".join(texts)
+    found = service.open_file(args.file)
     if args.output:
-        write_text(args.output, out)
-        audit.record("export", args.output, detail=f"scrubbed note from {args.file}")
+        service.export_scrubbed(found, args.output)
     else:
-        print(out)
+        print("\n\n".join(service.scrub(note)[0] for note in found))
     return 0

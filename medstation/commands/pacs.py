@@ -137,23 +137,23 @@ def _context(label: str):
 
 
 def _echo(args: argparse.Namespace) -> int:
-    from medstation.core.pacs import service
+    from medstation.services import pacs
 
     node, local = resolve_node(args)
-    for line in service.verify(node, local):
+    for line in pacs.verify(node, local):
         print(line)
     return 0
 
 
 def _find(args: argparse.Namespace) -> int:
     from medstation.commands._util import print_json
-    from medstation.core.pacs import service
+    from medstation.services import pacs
     from medstation.core.pacs.query import Query
 
     node, local = resolve_node(args)
     query = Query(args.level, args.patient_name, args.patient_id, args.date_from, args.date_to, args.modality,
                   args.accession, study_uid=args.study, series_uid=args.series)
-    matches = service.search(node, local, query, _context("find"), web=args.web, limit=args.limit)
+    matches = pacs.search(node, local, query, _context("find"), web=args.web, limit=args.limit)
     if args.json:
         print_json([m.values for m in matches])
         return 0
@@ -186,14 +186,14 @@ def _retrieve(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from medstation.commands._util import print_json
-    from medstation.core.pacs import service
+    from medstation.services import pacs
 
     node, local = resolve_node(args)
     if args.method == "move":
         local = replace(local, ae_title=args.local_aet or local.ae_title, bind=args.local_bind or local.bind,
                         port=args.local_port or local.port)
     method = "wado" if getattr(args, "web", False) else args.method
-    report = service.retrieve(node, local, _target(args), method, _context(method.upper()),
+    report = pacs.retrieve(node, local, _target(args), method, _context(method.upper()),
                               import_=not args.no_import)
     if args.json:
         print_json({**report.to_dict(), "imported": getattr(report.imported, "summary", lambda: None)()})
@@ -210,10 +210,10 @@ def _retrieve(args: argparse.Namespace) -> int:
 
 def _send(args: argparse.Namespace) -> int:
     from medstation.commands._util import print_json
-    from medstation.core.pacs import service
+    from medstation.services import pacs
 
     node, local = resolve_node(args)
-    report = service.send(node, local, args.paths, _context("send"), web=args.web)
+    report = pacs.send(node, local, args.paths, _context("send"), web=args.web)
     if args.json:
         print_json(report.to_dict())
     else:

@@ -45,7 +45,7 @@ def _target(src, out):
 
 def _deid_vcf(src, out, args) -> int:
     from medstation.commands._util import print_json
-    from medstation.core.privacy.vcf import deidentify_vcf
+    from medstation.services.privacy import deidentify_vcf
 
     result = deidentify_vcf(src, _target(src, out))
     summary = {"out": str(result.out), "samples": len(result.samples), "records": result.records,
@@ -60,17 +60,10 @@ def _deid_vcf(src, out, args) -> int:
 
 def _deid_note(src, out, args) -> int:
     from medstation.commands._util import print_json
-    from medstation.core import atomic, audit
-    from medstation.core.errors import MedStationError
+    from medstation.services.privacy import deidentify_note
 
-    try:
-        from medstation.core.notes.phi import scrub
-    except ImportError as exc:
-        raise MedStationError("the notes PHI scrubber is not installed; notes cannot be de-identified") from exc
-    text, spans = scrub(src.read_text(encoding="utf-8", errors="replace"))
     target = _target(src, out)
-    atomic.write_text(target, text)
-    audit.record("deidentify", str(src), detail=f"note -> {target}; {len(spans)} PHI span(s) replaced")
+    spans = deidentify_note(src, target)
     if args.json:
         print_json({"out": str(target), "replaced": len(spans)})
     else:
@@ -81,12 +74,12 @@ def _deid_note(src, out, args) -> int:
 def _deid_dicom(args) -> int:
     from medstation.commands._util import PrintProgress, print_json
     from medstation.core.jobs import JobContext
-    from medstation.core.privacy.export import deidentify_paths
     from medstation.core.privacy.profile import Options
+    from medstation.services.privacy import deidentify_study
 
     options = Options(modified_dates=args.modified_dates, patient_characteristics=args.patient_characteristics,
                       clean_descriptors=args.clean_descriptors, safe_private=not args.no_safe_private)
-    report = deidentify_paths(args.inputs, args.out, options, JobContext(PrintProgress("de-identifying")))
+    report = deidentify_study(args.inputs, args.out, options, JobContext(PrintProgress("de-identifying")))
     if args.json:
         print_json({"out": str(report.out_dir), "written": [str(p) for p in report.written],
                     "dicomdir": str(report.dicomdir) if report.dicomdir else None, "skipped": report.skipped,

@@ -52,7 +52,7 @@ def chosen_mapping(args: argparse.Namespace):
 
     from medstation.core.errors import MedStationError
     from medstation.core.resources import mapping, store
-    from medstation.inference.resources.report import mapping_for
+    from medstation.services.resources import mapping_for
 
     path = Path(args.file)
     if path.suffix.lower() == ".json":
@@ -87,7 +87,7 @@ def chosen_mapping(args: argparse.Namespace):
 
 def _analyze(args: argparse.Namespace) -> int:
     from medstation.core.jobs import JobContext
-    from medstation.inference.resources.report import analyze
+    from medstation.services.resources import analyze
 
     chosen = chosen_mapping(args)
     result = analyze(Path(args.file), horizon=args.horizon, folds=args.folds, chosen=chosen,

@@ -78,9 +78,9 @@ def _audit_verify(args: argparse.Namespace) -> int:
 
 def _models_list(args: argparse.Namespace) -> int:
     from medstation.commands._util import print_json
-    from medstation.inference import registry
+    from medstation.services import models
 
-    bundles, errors = registry.discover()
+    bundles, errors = models.installed()
     if args.json:
         print_json({"models": [b.summary() for b in bundles], "errors": errors})
         return 0
@@ -97,21 +97,11 @@ def _models_list(args: argparse.Namespace) -> int:
 
 
 def _models_verify(args: argparse.Namespace) -> int:
-    from medstation.inference import registry
+    from medstation.services import models
 
-    bundles, errors = registry.discover()
-    if args.name:
-        bundles = [b for b in bundles if b.name in args.name or b.root.name in args.name]
-        missing = set(args.name) - {b.name for b in bundles} - {b.root.name for b in bundles}
-        errors += [f"no model named {m!r}" for m in sorted(missing)]
-    failed = len(errors)
-    for b in bundles:
-        try:
-            digest = b.verify()
-            print(f"OK      {b.name} {b.version}  sha256 {digest}")
-        except registry.BundleError as exc:
-            failed += 1
-            print(f"FAILED  {exc}")
-    for error in errors:
-        print(f"FAILED  {error}")
-    return 1 if failed else 0
+    result = models.verify(args.name or ())
+    for name, version, digest in result.passed:
+        print(f"OK      {name} {version}  sha256 {digest}")
+    for sentence in result.failed:
+        print(f"FAILED  {sentence}")
+    return 0 if result.ok else 1

@@ -9,7 +9,7 @@ import pytest
 from medstation.cli import main
 from medstation.core import audit
 from medstation.inference.genomics.features import FEATURES
-from medstation.inference.genomics.pipeline import analyse, report_content
+from medstation.services.genomics import analyse, report_content
 from medstation.inference.genomics.validity import load_model
 from tests.genomics.vcfmaker import allele_sites, write_pgx_vcf
 

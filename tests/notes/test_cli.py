@@ -62,4 +62,4 @@ def test_scrub_writes_placeholders_and_audits(tmp_path, capsys):
     text = out.read_text()
     assert "Okafor" not in text and "12345678" not in text and "[NAME]" in text and "[DATE]" in text
     assert "FINDINGS: No effusion." in text
-    assert [e.action for e in audit.entries()] == ["deidentify", "export"]
+    assert [e.action for e in audit.entries()] == ["open", "deidentify", "export"]

@@ -54,35 +54,35 @@ def failure(fn, *args, **kwargs):
 
 
 def test_node_down_is_connection_refused():
-    from medstation.core.pacs import service
+    from medstation.services import pacs
 
-    error = failure(service.verify, node(), local())
+    error = failure(pacs.verify, node(), local())
     assert error.message == ("connection to 127.0.0.1:5104 refused: nothing listens there "
                              "(is the PACS running, is the port right?)")
 
 
 def test_unknown_host_is_named():
-    from medstation.core.pacs import service
+    from medstation.services import pacs
 
-    error = failure(service.verify, node(host="no-such-pacs.invalid"), local())
+    error = failure(pacs.verify, node(host="no-such-pacs.invalid"), local())
     assert "'no-such-pacs.invalid' is unknown" in error.message
 
 
 def test_hung_pacs_times_out_with_the_timeout_named():
-    from medstation.core.pacs import service
+    from medstation.services import pacs
 
     with silent_listener(PORT):
-        error = failure(service.verify, node(timeout=1), local())
+        error = failure(pacs.verify, node(timeout=1), local())
     assert error.message == ("Flaky PACS (FAKEPACS@127.0.0.1:5104) accepted the connection but did not answer "
                              "the association request within 1 s")
 
 
 def test_rejected_association_gives_the_reason(tmp_path):
-    from medstation.core.pacs import service
+    from medstation.services import pacs
 
     with FakePacs([], require_calling_aet=["RADIOLOGY"]).running(PORT):
-        calling = failure(service.verify, node(), local())
-        called = failure(service.verify, node(ae_title="WRONGAET"), local())
+        calling = failure(pacs.verify, node(), local())
+        called = failure(pacs.verify, node(ae_title="WRONGAET"), local())
     assert calling.message.startswith("Flaky PACS (FAKEPACS@127.0.0.1:5104) rejected the association: calling "
                                       "ae title not recognised")
     assert "add MedStation's AE title 'MEDSTATION'" in calling.message
@@ -90,10 +90,10 @@ def test_rejected_association_gives_the_reason(tmp_path):
 
 
 def test_tls_to_a_plain_port_is_a_tls_error():
-    from medstation.core.pacs import service
+    from medstation.services import pacs
 
     with FakePacs([]).running(PORT):
-        error = failure(service.verify, node(tls=True), local())
+        error = failure(pacs.verify, node(tls=True), local())
     assert error.message.startswith("TLS error with 127.0.0.1:5104: the handshake failed")
 
 
@@ -101,7 +101,7 @@ def test_tls_to_a_plain_port_is_a_tls_error():
 def test_tls_echo_with_pinned_ca_and_wrong_ca(tmp_path):
     import ssl
 
-    from medstation.core.pacs import service
+    from medstation.services import pacs
 
     for name in ("server", "other"):
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
@@ -111,33 +111,34 @@ def test_tls_echo_with_pinned_ca_and_wrong_ca(tmp_path):
     server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server.load_cert_chain(tmp_path / "server.pem", tmp_path / "server.key")
     with FakePacs([], ssl_context=server).running(PORT):
-        ok = service.verify(node(tls=True, tls_ca=str(tmp_path / "server.pem")), local())
-        wrong = failure(service.verify, node(tls=True, tls_ca=str(tmp_path / "other.pem")), local())
+        ok = pacs.verify(node(tls=True, tls_ca=str(tmp_path / "server.pem")), local())
+        wrong = failure(pacs.verify, node(tls=True, tls_ca=str(tmp_path / "other.pem")), local())
     assert ok[0].startswith("C-ECHO to Flaky PACS (FAKEPACS@127.0.0.1:5104) succeeded")
     assert "the PACS's certificate was not accepted" in wrong.message
 
 
 def test_refused_search_names_the_status():
-    from medstation.core.pacs import service
+    from medstation.services import pacs
     from medstation.core.pacs.query import Query
 
     with FakePacs([], find_status=0xA700).running(PORT):
-        error = failure(service.search, node(), local(), Query(level="study"))
+        error = failure(pacs.search, node(), local(), Query(level="study"))
     assert error.message == ("Flaky PACS (FAKEPACS@127.0.0.1:5104) refused the search: 0xA700 Failure "
                              "(Refused: Out of Resources)")
 
 
 def test_drop_mid_transfer_keeps_and_imports_what_arrived(tmp_path):
     from medstation.core import audit
-    from medstation.core.pacs import service
+    from medstation.core.pacs.storage import InstanceWriter
+    from medstation.services import pacs
 
     files = ct_series(tmp_path / "series", 8)
     with FakePacs(files, abort_after=3).running(PORT):
-        error = failure(service.retrieve, node(), local(), series_match(files), "get")
+        error = failure(pacs.retrieve, node(), local(), series_match(files), "get")
     assert error.message.startswith("the connection to Flaky PACS (FAKEPACS@127.0.0.1:5104) was lost during "
                                     "the C-GET of series")
     assert error.kept.startswith("the 3 instance(s) received before that are kept in ")
-    kept = sorted((service.InstanceWriter().root).rglob("*.dcm"))
+    kept = sorted((InstanceWriter().root).rglob("*.dcm"))
     assert dict(pixel_bytes(p) for p in kept) == dict(pixel_bytes(p) for p in files[:3])
     assert "3 instance(s)" in audit.entries(action="retrieve")[-1].detail
     index = pytest.importorskip("medstation.core.imaging.index")
@@ -147,7 +148,7 @@ def test_drop_mid_transfer_keeps_and_imports_what_arrived(tmp_path):
 
 def test_cancel_during_a_stalled_transfer_aborts_and_keeps_files(tmp_path):
     from medstation.core.jobs import Cancelled, JobContext
-    from medstation.core.pacs import service
+    from medstation.services import pacs
     from medstation.core.pacs.storage import retrieve_root
 
     files = ct_series(tmp_path / "series", 6)
@@ -163,7 +164,7 @@ def test_cancel_during_a_stalled_transfer_aborts_and_keeps_files(tmp_path):
         watcher = threading.Thread(target=cancel_when_two_arrived, daemon=True)
         watcher.start()
         with pytest.raises(Cancelled):
-            service.retrieve(node(timeout=30), local(), series_match(files), "get", ctx)
+            pacs.retrieve(node(timeout=30), local(), series_match(files), "get", ctx)
         watcher.join(timeout=5)
         for _ in range(40):
             if fake.saw_abort:
@@ -174,12 +175,12 @@ def test_cancel_during_a_stalled_transfer_aborts_and_keeps_files(tmp_path):
 
 
 def test_send_dropped_mid_way_reports_each_instance(tmp_path):
-    from medstation.core.pacs import service
+    from medstation.services import pacs
 
     files = ct_series(tmp_path / "series", 5)
     fake = FakePacs([], store_abort_after=2)
     with fake.running(PORT):
-        report = service.send(node(), local(), files)
+        report = pacs.send(node(), local(), files)
     assert report.sent == 2 and fake.stored == [pixel_bytes(p)[0] for p in files[:2]]
     assert [r.status for r in report.results[:2]] == ["0x0000 Success"] * 2
     assert report.results[2].status == "not sent: the connection was lost"
@@ -190,14 +191,14 @@ def test_send_dropped_mid_way_reports_each_instance(tmp_path):
 def test_move_port_in_use_is_named(tmp_path):
     import socket
 
-    from medstation.core.pacs import service
+    from medstation.services import pacs
 
     files = ct_series(tmp_path / "series", 1)
     blocker = socket.socket()
     blocker.bind(("127.0.0.1", 11200))
     blocker.listen(1)
     try:
-        error = failure(service.retrieve, node(), local(port=11200), series_match(files), "move")
+        error = failure(pacs.retrieve, node(), local(port=11200), series_match(files), "move")
     finally:
         blocker.close()
     assert error.message == ("MedStation could not listen on 127.0.0.1:11200 for the C-MOVE transfer: the port is "
@@ -205,11 +206,11 @@ def test_move_port_in_use_is_named(tmp_path):
 
 
 def test_dicomweb_server_down_is_refused():
-    from medstation.core.pacs import service
+    from medstation.services import pacs
     from medstation.core.pacs.query import Query
 
     web = node(ae_title="", host="", dicomweb_url="http://127.0.0.1:5999/dicom-web")
-    error = failure(service.search, web, local(), Query(level="study"))
+    error = failure(pacs.search, web, local(), Query(level="study"))
     assert error.message == ("connection to http://127.0.0.1:5999/dicom-web refused: nothing listens there "
                              "(is the server running?)")
 
@@ -218,14 +219,15 @@ def test_dicomweb_server_down_is_refused():
 def test_orthanc_killed_during_c_get_keeps_what_arrived(tmp_path):
     """A real PACS dies mid-transfer (SIGKILL after the third instance): the error says so, the files stay."""
     from medstation.core.jobs import JobContext
-    from medstation.core.pacs import send, service
+    from medstation.core.pacs import send
+    from medstation.core.pacs.storage import InstanceWriter
 
     server = Orthanc(tmp_path / "orthanc", dicom_port=4300, http_port=8300).start()
     try:
         files = ct_series(tmp_path / "series", 20, patient_id="KILLED")
         pacs = node(ae_title="ORTHANC", port=4300, calling_ae="MEDSTATION")
         assert send.send(pacs, local(), files).sent == 20
-        writer = service.InstanceWriter()
+        writer = InstanceWriter()
 
         def kill_after_three(_fraction, _message):
             if writer.received >= 3:
@@ -249,11 +251,11 @@ def test_orthanc_killed_during_c_get_keeps_what_arrived(tmp_path):
 
 
 def test_pacs_that_stalls_mid_transfer_times_out_and_keeps_files(tmp_path):
-    from medstation.core.pacs import service
+    from medstation.services import pacs
 
     files = ct_series(tmp_path / "series", 5)
     with FakePacs(files, stall_after=2).running(PORT):
-        error = failure(service.retrieve, node(timeout=1), local(), series_match(files), "get")
+        error = failure(pacs.retrieve, node(timeout=1), local(), series_match(files), "get")
     assert error.message.startswith("Flaky PACS (FAKEPACS@127.0.0.1:5104) did not answer the C-GET of series")
     assert error.message.endswith("within 1 s")
     assert error.kept.startswith("the 2 instance(s) received before that are kept in ")

@@ -59,48 +59,48 @@ def test_send_stores_every_instance_with_success_status(orthanc, stored):
 
 
 def test_verify_reports_echo_and_qido(orthanc):
-    from medstation.core.pacs import service
+    from medstation.services import pacs
 
-    messages = service.verify(node(orthanc), local())
+    messages = pacs.verify(node(orthanc), local())
     assert messages[0].startswith("C-ECHO to Test PACS (ORTHANC@127.0.0.1:4242) succeeded")
     assert messages[1] == f"QIDO-RS search at {orthanc.dicomweb_url} succeeded"
 
 
 @pytest.mark.parametrize("web", [False, True], ids=["C-FIND", "QIDO-RS"])
 def test_find_at_each_level_with_keys(orthanc, stored, web):
-    from medstation.core.pacs import service
+    from medstation.services import pacs
     from medstation.core.pacs.query import Query
 
     n = node(orthanc)
-    patients = service.search(n, local(), Query(level="patient"), web=web)
+    patients = pacs.search(n, local(), Query(level="patient"), web=web)
     assert {m.patient_id for m in patients} >= {"1CT1", "4MR1", "SERIES1"}
-    studies = service.search(n, local(), Query(level="study", patient_id="1CT1"), web=web)
+    studies = pacs.search(n, local(), Query(level="study", patient_id="1CT1"), web=web)
     assert [m.study_uid for m in studies] == ["1.3.6.1.4.1.5962.1.2.1.20040119072730.12322"]
     assert studies[0].get("StudyDate") == "20040119"
-    by_name = service.search(n, local(), Query(level="study", patient_name="Compressed*"), web=web)
+    by_name = pacs.search(n, local(), Query(level="study", patient_name="Compressed*"), web=web)
     assert {m.patient_id for m in by_name} == {"1CT1", "4MR1"}
-    in_range = service.search(n, local(), Query(level="study", date_from="2004-08-01", date_to="2004-08-31"),
+    in_range = pacs.search(n, local(), Query(level="study", date_from="2004-08-01", date_to="2004-08-31"),
                               web=web)
     assert {m.patient_id for m in in_range} == {"4MR1"}
-    series = service.search(n, local(), Query(level="series", modality="CT", patient_id="SERIES1"), web=web)
+    series = pacs.search(n, local(), Query(level="series", modality="CT", patient_id="SERIES1"), web=web)
     assert len(series) == 1 and series[0].get("Modality") == "CT"
     assert series[0].instances == 12
-    assert service.search(n, local(), Query(level="study", accession="NO-SUCH"), web=web) == []
+    assert pacs.search(n, local(), Query(level="study", accession="NO-SUCH"), web=web) == []
 
 
 @pytest.mark.parametrize("method", ["get", "move", "wado"])
 def test_retrieve_series_brings_identical_instances(orthanc, stored, method):
     from medstation.core import audit
-    from medstation.core.pacs import service
+    from medstation.services import pacs
     from medstation.core.pacs.query import Query
 
     n = node(orthanc)
-    series = service.search(n, local(), Query(level="series", patient_id="SERIES1"))[0]
+    series = pacs.search(n, local(), Query(level="series", patient_id="SERIES1"))[0]
     seen = []
     from medstation.core.jobs import JobContext
 
     ctx = JobContext(on_progress=lambda f, m: seen.append(f), min_interval=0)
-    report = service.retrieve(n, local(), series, method, ctx)
+    report = pacs.retrieve(n, local(), series, method, ctx)
     sent = dict(pixel_bytes(p) for p in stored[3:])
     received = dict(pixel_bytes(p) for p in report.files)
     assert received == sent  # same SOP Instance UIDs, pixel data byte for byte
@@ -113,21 +113,21 @@ def test_retrieve_series_brings_identical_instances(orthanc, stored, method):
 
 @pytest.mark.parametrize("level", ["patient", "study"])
 def test_retrieve_jpeg2000_ct_at_patient_and_study_level(orthanc, stored, level):
-    from medstation.core.pacs import service
+    from medstation.services import pacs
     from medstation.core.pacs.query import Query
 
-    match = service.search(node(orthanc), local(), Query(level=level, patient_id="CQ500-CT-310"))[0]
-    report = service.retrieve(node(orthanc), local(), match, "get")
+    match = pacs.search(node(orthanc), local(), Query(level=level, patient_id="CQ500-CT-310"))[0]
+    report = pacs.retrieve(node(orthanc), local(), match, "get")
     assert dict(pixel_bytes(p) for p in report.files) == dict([pixel_bytes(sample_files()[2])])
 
 
 def test_retrieved_files_are_imported_into_the_study_index(orthanc, stored):
     index = pytest.importorskip("medstation.core.imaging.index")
-    from medstation.core.pacs import service
+    from medstation.services import pacs
     from medstation.core.pacs.query import Query
 
-    series = service.search(node(orthanc), local(), Query(level="series", patient_id="SERIES1"))[0]
-    service.retrieve(node(orthanc), local(), series, "get")
+    series = pacs.search(node(orthanc), local(), Query(level="series", patient_id="SERIES1"))[0]
+    pacs.retrieve(node(orthanc), local(), series, "get")
     rows = index.series_files(series.series_uid)
     assert len(rows) == 12
 
@@ -145,16 +145,17 @@ def lung_study(orthanc, tmp_path_factory):
 
 def _explain_and_export(folders, out):
     """What the viewer does with a retrieved series: pick the model by matching, score, explain, export."""
-    from medstation.inference import bundles, device, export, matching, overlay, registry, service, series
+    from medstation.inference import bundles, device, export, matching, overlay, registry, series
+    from medstation.services import imaging
 
     volume = series.load_volumes(folders)[0]
     fit = matching.match(registry.find("lesion_ct"), volume)
     assert fit.confidence == 1.0, fit.reason
     model = bundles.load_named("lesion_ct", device.select("cpu"))
-    scores = service.score_series(model, volume)
+    scores = imaging.score_series(model, volume)
     best = scores.best
     assert best.index == LUNG_LESION_AT and best.score >= scores.threshold
-    why = service.explain_slice(model, volume, best.index, "gradcam")
+    why = imaging.explain_slice(model, volume, best.index, "gradcam")
     rgb = overlay.blend(volume.pixels[why.index], why.heatmap, *overlay.default_window(volume))
     return why, export.export_prediction(volume, why, rgb, out)
 
@@ -179,31 +180,31 @@ def test_round_trip_model_result_sent_back_is_found_again(orthanc, lung_study, t
     from pydicom import dcmread
 
     from medstation.core import audit
-    from medstation.core.pacs import service
+    from medstation.services import pacs
     from medstation.core.pacs.query import Query
 
     n = node(orthanc)
-    study = service.search(n, local(), Query(level="study", patient_id="LUNG1"))[0]
-    report = service.retrieve(n, local(), study, "get", root=tmp_path / "retrieved")
+    study = pacs.search(n, local(), Query(level="study", patient_id="LUNG1"))[0]
+    report = pacs.retrieve(n, local(), study, "get", root=tmp_path / "retrieved")
     assert dict(pixel_bytes(p) for p in report.files) == dict(pixel_bytes(p) for p in lung_study[0])
     why, result = _explain_and_export(report.folders, tmp_path / "result")
-    sent = service.send(n, local(), [result.secondary_capture, result.structured_report])
+    sent = pacs.send(n, local(), [result.secondary_capture, result.structured_report])
     assert sent.sent == 2 and [r.status for r in sent.results] == ["0x0000 Success"] * 2
 
     sc, sr = dcmread(result.secondary_capture), dcmread(result.structured_report)
     in_study = {m.series_uid: m.get("Modality")
-                for m in service.search(n, local(), Query(level="series", study_uid=study.study_uid))}
+                for m in pacs.search(n, local(), Query(level="series", study_uid=study.study_uid))}
     expected = {dcmread(lung_study[0][0]).SeriesInstanceUID: "CT", sc.SeriesInstanceUID: "OT",
                 sr.SeriesInstanceUID: "SR"}
     assert expected.items() <= in_study.items()
-    reports = [m for m in service.search(n, local(), Query(level="series", patient_id="LUNG1", modality="SR"))
+    reports = [m for m in pacs.search(n, local(), Query(level="series", patient_id="LUNG1", modality="SR"))
                if m.series_uid == sr.SeriesInstanceUID]
     assert [(m.get("SeriesDescription"), m.instances) for m in reports] == [("AI result lesion_ct 1.0.0", 1)]
-    overlays = service.search(n, local(), Query(level="series", study_uid=study.study_uid,
+    overlays = pacs.search(n, local(), Query(level="series", study_uid=study.study_uid,
                                                 series_uid=sc.SeriesInstanceUID))
     assert overlays[0].instances == 1 and overlays[0].get("Modality") == "OT"
 
-    back = service.retrieve(n, local(), reports[0], "get", root=tmp_path / "again", import_=False)
+    back = pacs.retrieve(n, local(), reports[0], "get", root=tmp_path / "again", import_=False)
     assert [dcmread(p).SOPInstanceUID for p in back.files] == [sr.SOPInstanceUID]
     _assert_report_names_the_model(back.files[0], why)
     stored = dcmread(BytesIO(orthanc.instance_file(sc.SOPInstanceUID)))
@@ -254,28 +255,28 @@ def test_cli_round_trip_infer_result_sent_and_found(orthanc, lung_study, tmp_pat
 
 
 def test_stow_rs_send_reports_each_instance(orthanc, stored, tmp_path):
-    from medstation.core.pacs import service
+    from medstation.services import pacs
     from medstation.core.pacs.query import Query
 
     files = ct_series(tmp_path, 3, patient_id="STOW1")
     (tmp_path / "notes.txt").write_text("not DICOM")
-    report = service.send(node(orthanc), local(), [tmp_path], web=True)
+    report = pacs.send(node(orthanc), local(), [tmp_path], web=True)
     assert report.method == "STOW-RS" and report.sent == 3
     assert [r.ok for r in report.results].count(False) == 1
     assert "not a DICOM file" in next(r.status for r in report.results if not r.ok)
-    found = service.search(node(orthanc), local(), Query(level="series", patient_id="STOW1"))
+    found = pacs.search(node(orthanc), local(), Query(level="series", patient_id="STOW1"))
     assert found[0].instances == len(files)
 
 
 def test_move_to_unknown_destination_names_the_fix(orthanc, stored):
     from medstation.core.errors import MedStationError
-    from medstation.core.pacs import service
+    from medstation.services import pacs
     from medstation.core.pacs.nodes import LocalAE
     from medstation.core.pacs.query import Query
 
-    study = service.search(node(orthanc), local(), Query(level="study", patient_id="1CT1"))[0]
+    study = pacs.search(node(orthanc), local(), Query(level="study", patient_id="1CT1"))[0]
     with pytest.raises(MedStationError) as info:
-        service.retrieve(node(orthanc), LocalAE("STRANGER", "127.0.0.1", MEDSTATION_PORT), study, "move")
+        pacs.retrieve(node(orthanc), LocalAE("STRANGER", "127.0.0.1", MEDSTATION_PORT), study, "move")
     assert "refused the C-MOVE" in info.value.message and "'STRANGER'" in info.value.message
     assert info.value.kept == "nothing had been received"
 

@@ -216,8 +216,9 @@ def test_nothing_opens_a_socket_without_a_configured_node(monkeypatch):
     monkeypatch.setattr(socket.socket, "bind", lambda *a: opened.append(a))
     import importlib
 
-    for name in ("nodes", "query", "storage", "association", "dimse", "send", "dicomweb", "service"):
+    for name in ("nodes", "query", "storage", "association", "dimse", "send", "dicomweb"):
         importlib.import_module(f"medstation.core.pacs.{name}")
+    importlib.import_module("medstation.services.pacs")
     from medstation import cli
 
     cli.build_parser()

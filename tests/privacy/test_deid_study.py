@@ -15,6 +15,7 @@ from medstation.core.errors import MedStationError
 from medstation.core.privacy import keys as keys_mod
 from medstation.core.privacy.export import deidentify_paths
 from medstation.core.privacy.profile import Options
+from medstation.services import privacy
 from tests.conftest import require_data
 
 
@@ -169,7 +170,8 @@ def test_export_is_audited_and_bad_files_are_named(tmp_path, ct_file):
     (tmp_path / "in").mkdir()
     shutil.copy(ct_file, tmp_path / "in" / "ct.dcm")
     (tmp_path / "in" / "junk.dcm").write_bytes(b"DICM" + b"\xff" * 300)
-    report = deidentify_paths([tmp_path / "in"], tmp_path / "out")
+    assert not audit.entries(action="deidentify")
+    report = privacy.deidentify_study([tmp_path / "in"], tmp_path / "out")
     assert len(report.written) == 1
     assert len(report.skipped) == 1 and "junk.dcm" in report.skipped[0]
     entries = audit.entries(action="deidentify")

@@ -8,6 +8,7 @@ import pytest
 from medstation.core import audit
 from medstation.core.errors import MedStationError
 from medstation.core.privacy.vcf import deidentify_vcf
+from medstation.services import privacy
 from tests.conftest import require_data
 
 
@@ -21,7 +22,7 @@ def test_real_cohort_vcf_loses_sample_names_and_command_lines(tmp_path):
     src = require_data("cyvcf2_tests") / "tests" / "test.vcf.gz"
     original = _lines(src)
     samples = next(line for line in original if line.startswith("#CHROM")).split("\t")[9:]
-    result = deidentify_vcf(src, tmp_path / "out.vcf.gz")
+    result = privacy.deidentify_vcf(src, tmp_path / "out.vcf.gz")
     out = _lines(tmp_path / "out.vcf.gz")
     assert len(samples) == 189 and len(result.samples) == 189
     text = "\n".join(out)

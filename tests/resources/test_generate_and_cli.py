@@ -10,7 +10,7 @@ import pandas as pd
 from medstation import cli
 from medstation.core import audit
 from medstation.core.resources import analytics, generate, mapping, store
-from medstation.inference.resources import report as report_module
+from medstation.services import resources as report_module
 from tests.conftest import require_data
 
 # covid_testing's collection day (a day number), and its two turnaround times in hours that add up to the episode

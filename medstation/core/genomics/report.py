@@ -1,6 +1,6 @@
 """The printable genomics report (PDF, reportlab) and its JSON twin, written atomically.
 
-``content`` is the plain dictionary built by medstation.inference.genomics.pipeline.report_content; the PDF shows
+``content`` is the plain dictionary built by medstation.services.genomics.report_content; the PDF shows
 the same sections: sample and file, tools and knowledge packs, PGx calls with CPIC recommendations, prioritised
 variants with their ACMG evidence and SHAP waterfall, the HMM genome track, limitations and disclaimer.
 """

@@ -3,8 +3,8 @@
 Each instance is read, de-identified (``deid.Deidentifier``), given new File Meta Information (PS3.15 E.1.1 step 7:
 MedStation's implementation UID, a zeroed preamble) and written atomically, so a crash leaves complete files or
 none. Output names carry no identity: ``<out>/STxxxxxx/SExxxxxx/IMxxxxxx.dcm`` from the replacement UIDs. When the
-input held a DICOMDIR, a new DICOMDIR describing the de-identified copy is written last. One audit entry
-("deidentify") records what left, where to, and how.
+input held a DICOMDIR, a new DICOMDIR describing the de-identified copy is written last. The privacy service
+(``medstation.services.privacy``) records what left, where to, and how in the audit log.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from medstation.core import atomic, audit
+from medstation.core import atomic
 from medstation.core.errors import MedStationError
 from medstation.core.jobs import JobContext, null_context
 from medstation.core.privacy.deid import Deidentifier
@@ -146,8 +146,11 @@ def _write(ds, target: Path) -> None:
 
 # the export ----------------------------------------------------------------------------------------------------
 def deidentify_paths(paths: Iterable[str | os.PathLike], out_dir: str | os.PathLike, options: Options | None = None,
-                     ctx: JobContext | None = None) -> ExportReport:
-    """De-identify every DICOM instance under ``paths`` into ``out_dir``; returns what was written and skipped."""
+                     ctx: JobContext | None = None, report: ExportReport | None = None) -> ExportReport:
+    """De-identify every DICOM instance under ``paths`` into ``out_dir``; returns what was written and skipped.
+
+    ``report`` (optional) is filled as files are written, so a caller still sees what was written when the export
+    stops half-way (cancelled, disk full)."""
     ctx = ctx or null_context()
     options = options or Options()
     out = Path(out_dir)
@@ -156,19 +159,13 @@ def deidentify_paths(paths: Iterable[str | os.PathLike], out_dir: str | os.PathL
     keys = Keys(site_secret())
     engine = Deidentifier(keys, options)
     _remove_stale_parts(out)
-    report = ExportReport(out)
-    try:
-        for number, path in enumerate(inputs, start=1):
-            ctx.progress(number - 1, len(inputs), f"de-identifying {path.name}")
-            _export_one(path, out, engine, keys, report)
-        if had_dicomdir and report.written:
-            ctx.progress(len(inputs), len(inputs), "writing DICOMDIR")
-            _write_dicomdir(out, report)
-    finally:
-        if report.written:
-            audit.record("deidentify", ", ".join(str(p) for p in paths), detail=(
-                f"{len(report.written)} file(s) -> {out}; {options.describe()}; "
-                f"{len(report.studies)} study(ies); {len(report.skipped)} skipped; {len(report.warnings)} warnings"))
+    report = report if report is not None else ExportReport(out)
+    for number, path in enumerate(inputs, start=1):
+        ctx.progress(number - 1, len(inputs), f"de-identifying {path.name}")
+        _export_one(path, out, engine, keys, report)
+    if had_dicomdir and report.written:
+        ctx.progress(len(inputs), len(inputs), "writing DICOMDIR")
+        _write_dicomdir(out, report)
     ctx.progress(1.0, None, report.summary())
     if not report.written:
         reason = report.skipped[0] if report.skipped else "no files found"

@@ -4,7 +4,8 @@ Sample columns are renamed ``SAMPLE_<token>`` (a keyed HMAC of the original name
 sample gets the same pseudonym in every export from this site). Header lines that record people, dates, machines or
 file paths (command lines, ``##SAMPLE``, ``##PEDIGREE``, ``##fileDate``, ...) are removed; ``##reference`` keeps
 only the file name; any other header line that mentions a sample name gets the pseudonym instead. Variant records
-are copied unchanged. The output (plain or gzip, from its suffix) is written atomically and the export is audited.
+are copied unchanged. The output (plain or gzip, from its suffix) is written atomically; the privacy service
+audits the export.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from medstation.core import atomic, audit
+from medstation.core import atomic
 from medstation.core.errors import MedStationError
 from medstation.core.jobs import JobContext, null_context
 from medstation.core.privacy.keys import Keys, site_secret
@@ -80,9 +81,6 @@ def deidentify_vcf(src: str | os.PathLike, dest: str | os.PathLike, ctx: JobCont
     except (OSError, EOFError, UnicodeError) as exc:
         raise MedStationError(f"{src}: could not be read as VCF ({exc.__class__.__name__}: {exc})",
                               kept="no de-identified copy was written") from exc
-    audit.record("export", str(src), detail=(f"de-identified VCF -> {dest}; {len(result.samples)} sample(s) "
-                                             f"pseudonymised; {len(result.dropped_headers)} header line(s) removed; "
-                                             f"{result.records} record(s)"))
     return result
 
 

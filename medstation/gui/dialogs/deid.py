@@ -13,10 +13,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
                                QLineEdit, QListWidget, QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
-from medstation.core.privacy.export import ExportReport, deidentify_paths
+from medstation.core.privacy.export import ExportReport
 from medstation.core.privacy.profile import Options
 from medstation.gui import ask
 from medstation.gui.context import AppContext
+from medstation.services.privacy import deidentify_study
 
 SETTINGS_KEY = "deid"
 OPTION_TEXT = {
@@ -141,7 +142,7 @@ class DeidDialog(QDialog):
         self.progress.setValue(0)
         self.progress.setVisible(True)
         self.status.setText("De-identifying...")
-        self.job = self.ctx.jobs.submit("De-identified export", deidentify_paths, list(self.source_paths), out,
+        self.job = self.ctx.jobs.submit("De-identified export", deidentify_study, list(self.source_paths), out,
                                         options, on_result=self._finished, on_error=self._failed,
                                         kept="the originals are unchanged; files already written stay complete")
         self.job.progressed.connect(self._progressed)

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, Q
 
 from medstation.gui.context import AppContext
 from medstation.inference import registry
+from medstation.services import models
 
 
 class ModelsDialog(QDialog):
@@ -17,7 +18,7 @@ class ModelsDialog(QDialog):
         self.ctx = ctx
         self.setWindowTitle("Models")
         self.resize(980, 640)
-        self.bundles, self.errors = registry.discover(ctx.settings.get("model_dirs", []))
+        self.bundles, self.errors = models.installed(ctx.settings.get("model_dirs", []))
         self.list = QListWidget()
         for bundle in self.bundles:
             item = QListWidgetItem(f"{bundle.name}  {bundle.version}")

@@ -14,7 +14,8 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QDoubleSpin
                                QWidget)
 
 from medstation.core.errors import MedStationError
-from medstation.core.pacs import nodes, service
+from medstation.core.pacs import nodes
+from medstation.services import pacs
 from medstation.core.pacs.nodes import LocalAE, PacsNode
 from medstation.gui import ask
 from medstation.gui.context import AppContext
@@ -206,7 +207,7 @@ class PacsNodesDialog(QDialog):
             return
         _status(self.status, f"Verifying {node.label()}...")
         self.verify_button.setEnabled(False)
-        self.job = self.ctx.jobs.submit(f"Verify {node.name}", service.verify, node, local,
+        self.job = self.ctx.jobs.submit(f"Verify {node.name}", pacs.verify, node, local,
                                         on_result=self._verified, on_error=self._verify_failed,
                                         kept="the settings are unchanged")
 

@@ -9,7 +9,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog,
                                QWidget)
 
 from medstation.core.errors import MedStationError
-from medstation.core.pacs import nodes, service
+from medstation.core.pacs import nodes
+from medstation.services import pacs
 from medstation.core.pacs.query import LEVELS, Match, Query
 from medstation.gui import ask
 from medstation.gui.context import AppContext
@@ -204,7 +205,7 @@ class PacsQueryDialog(QDialog):
         except MedStationError as exc:
             self._say(exc.sentence(), ok=False)
             return
-        self._run(f"Search {node.name}", service.search, node, local, query, web=self.web.isChecked(),
+        self._run(f"Search {node.name}", pacs.search, node, local, query, web=self.web.isChecked(),
                   on_result=lambda found, level=query.level: self._found(level, found),
                   kept="the previous results are shown")
 
@@ -244,7 +245,7 @@ class PacsQueryDialog(QDialog):
         if method == "wado" and not node.has_dicomweb:
             self._say(f"{node.name} has no DICOMweb URL: choose C-GET or C-MOVE.", ok=False)
             return
-        self._run(f"Retrieve from {node.name}", service.retrieve_many, node, local, chosen, method,
+        self._run(f"Retrieve from {node.name}", pacs.retrieve_many, node, local, chosen, method,
                   on_result=self._retrieved, kept="instances already received are kept")
 
     def _retrieved(self, reports) -> None:
@@ -276,7 +277,7 @@ class PacsQueryDialog(QDialog):
         except MedStationError as exc:
             self._say(exc.sentence(), ok=False)
             return
-        self._run(f"Send to {node.name}", service.send, node, local, [Path(p) for p in paths],
+        self._run(f"Send to {node.name}", pacs.send, node, local, [Path(p) for p in paths],
                   web=self.web.isChecked(), on_result=self._sent, kept="instances already stored stay on the PACS")
 
     def _sent(self, report) -> None:

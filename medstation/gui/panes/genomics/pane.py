@@ -162,7 +162,7 @@ class GenomicsPane(Pane):
         if len(paths) > 1:
             self.ctx.notify(f"Opening {Path(paths[0]).name}; the Genomics pane shows one VCF at a time")
         self.empty.add_source(Path(paths[0]))
-        from medstation.inference.genomics.pipeline import analyse
+        from medstation.services.genomics import analyse
 
         self.ctx.jobs.submit(f"Opening {Path(paths[0]).name}", analyse, Path(paths[0]), on_result=self.show_analysis,
                              on_error=self.ctx.show_error, kept="the previously shown VCF stays open")
@@ -242,7 +242,7 @@ class GenomicsPane(Pane):
 
     def _show_sources(self, analysis) -> None:
         from medstation.core.genomics.packs import packs_used
-        from medstation.inference.genomics.pipeline import DISCLAIMER
+        from medstation.services.genomics import DISCLAIMER
 
         packs = "".join(f"<li>{p['name']}: {p['source']} - {p['version']} ({p['licence']})</li>"
                         for p in packs_used())
@@ -330,10 +330,6 @@ def _explain(model, rows, ctx=None):
 
 
 def _write_report(analysis, folder: Path, ctx=None):
-    from medstation.core import audit
-    from medstation.core.genomics.report import write_report
-    from medstation.inference.genomics.pipeline import report_content
+    from medstation.services.genomics import export_report
 
-    paths = write_report(report_content(analysis), folder)
-    audit.record("export", str(paths[0]), detail=f"genomics report for {analysis.variants.path.name}")
-    return paths
+    return export_report(analysis, folder)

@@ -24,34 +24,32 @@ from medstation.inference.explain import METHODS
 
 
 def _score_work(name: str, preference: str, volume, outside_use: str, ctx):
-    from medstation.inference import bundles, device, registry, service
+    from medstation.inference import bundles, device, registry
+    from medstation.services import imaging
 
     model = bundles.load(registry.find(name), device.current(preference))
-    return model, service.score_series(model, volume, ctx, outside_use=outside_use)
+    return model, imaging.score_series(model, volume, ctx, outside_use=outside_use)
 
 
 def _explain_work(model, volume, z: int, method: str, class_index: int, outside_use: str, ctx):
-    from medstation.inference import service
+    from medstation.services import imaging
 
     ctx.progress(0, 1, f"{METHODS[method]} of slice {z + 1}")
-    return service.explain_slice(model, volume, z, method, class_index, outside_use)
+    return imaging.explain_slice(model, volume, z, method, class_index, outside_use)
 
 
 def _export_work(volume, why, center: float, width: float, folder: str, ctx):
     from pathlib import Path
 
-    from medstation.core import audit
-    from medstation.inference import export, overlay, service
+    from medstation.inference import overlay
+    from medstation.services import imaging
 
     ctx.progress(0, 2, f"Writing the DICOM result of slice {why.index + 1}")
     rgb = overlay.blend(volume.pixels[why.index], why.heatmap, center, width)
     if why.outside_use:
         rgb = overlay.mark_outside(rgb)
     ctx.check()
-    files = export.export_prediction(volume, why, rgb, Path(folder))
-    audit.record("export", service.series_name(volume), model=why.model, model_version=why.version,
-                 detail=f"{why.method_title} of slice {why.index + 1} for '{why.label}' (p={why.probability:.3f}) "
-                        f"as DICOM: {files.secondary_capture.name}, {files.structured_report.name} in {folder}")
+    files = imaging.export_result(volume, why, rgb, Path(folder))
     ctx.progress(2, 2, "DICOM result written")
     return files
 
@@ -102,7 +100,7 @@ class SliceScorePlot(pg.PlotWidget):
 class ExplainPanel(QWidget):
     """Models for the series on screen, their per-slice scores, and why a slice scored as it did."""
 
-    scored = Signal(object)  # service.SeriesScores
+    scored = Signal(object)  # imaging.SeriesScores
     explained = Signal(object)  # explain.Explanation
     exported = Signal(object)  # export.ExportedFiles of the explained slice
 

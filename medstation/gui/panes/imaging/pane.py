@@ -20,6 +20,7 @@ from medstation.gui.panes.imaging.controls import SHORTCUTS, HeatmapControls, Vi
 from medstation.gui.panes.imaging.linking import MprLinker, ScrollLink
 from medstation.gui.panes.imaging.tags import TagBrowser
 from medstation.gui.panes.imaging.viewer import SliceViewer
+from medstation.services import imaging as service
 
 
 class ImagingPane(Pane):
@@ -252,7 +253,7 @@ class ImagingPane(Pane):
         self.heatmap_controls.refresh()
         for warning in volume.warnings:
             self.ctx.notify(warning)
-        self.ctx.audit("view", volume.series_uid or self._series_uid or "",
+        service.viewed(volume.series_uid or self._series_uid or "",
                        detail=f"{volume.modality} {volume.description}".strip() + f", {volume.pixels.shape[0]} image(s)")
         self._show_header()
         self.volume_loaded.emit(volume)
@@ -274,7 +275,7 @@ class ImagingPane(Pane):
         self.compare_viewer.set_volume(volume)
         self.link._last[id(self.compare_viewer)] = self.compare_viewer.index
         self.link._follow(self.viewer, self.compare_viewer, self.viewer.index)
-        self.ctx.audit("view", volume.series_uid, detail=f"compared with {self._series_uid}")
+        service.viewed(volume.series_uid, detail=f"compared with {self._series_uid}")
         self.compare_loaded.emit(volume)
 
     # tags -------------------------------------------------------------------------------------------------

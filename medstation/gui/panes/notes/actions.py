@@ -8,6 +8,7 @@ import html
 from pathlib import Path
 
 from medstation.gui.panes.notes.text_view import legend_html
+from medstation.services import notes as service
 
 
 def select_note(pane, row: int) -> None:
@@ -16,7 +17,7 @@ def select_note(pane, row: int) -> None:
     pane.current_row = row
     note = pane.note_list.notes[row]
     pane.link_button.setEnabled(bool(pane.note_list.links.get(row)))
-    pane.ctx.audit("view", note.source, detail="note shown in the Notes pane")
+    service.viewed(note)
     if row in pane.reports:
         show_report(pane, row, pane.reports[row])
         return
@@ -27,23 +28,17 @@ def select_note(pane, row: int) -> None:
     pane.legend.setText("Analysing...")
     if pane.analysis_job is not None and pane.analysis_job.active:
         pane.analysis_job.cancel()
-    from medstation.inference.notes.report import analyze_note
-
     label = pane.label_box.currentText() if pane.reports else "auto"
     pane.analysis_job = pane.ctx.jobs.submit(
-        "Analysing note", analyze_note, note.text, ["auto"] if label == "auto" else [label],
+        "Analysing note", service.analyse, note, ["auto"] if label == "auto" else [label],
         on_result=lambda report, r=row: _analysed(pane, r, report), on_error=pane.ctx.show_error,
         kept="the note text is shown without analysis")
 
 
 def _analysed(pane, row: int, report) -> None:
-    note = pane.note_list.notes[row]
     pane.reports[row] = report
     for label, explanation in report.explanations.items():
         pane.explanations[(row, label)] = explanation
-    if report.model:
-        pane.ctx.audit("infer", note.source, detail="findings labels + SHAP in the Notes pane",
-                       model=report.model, model_version=report.model_version)
     if row == pane.current_row:
         show_report(pane, row, report)
 
@@ -101,30 +96,22 @@ def explain(pane, label: str) -> None:
         return
     if pane.explain_job is not None and pane.explain_job.active:
         pane.explain_job.cancel()
-    from medstation.inference.notes.report import explain_label
-
     row = pane.current_row
     note = pane.note_list.notes[row]
     pane.legend.setText(f"Explaining {html.escape(label)}...")
     pane.explain_job = pane.ctx.jobs.submit(
-        f"Explaining {label}", explain_label, note.text, label, report.analysis,
+        f"Explaining {label}", service.explain, note, label, report.analysis, report.model, report.model_version,
         on_result=lambda exp, r=row: _explained(pane, r, exp), on_error=pane.ctx.show_error,
         kept="the labels and concepts are still shown")
 
 
 def _explained(pane, row: int, explanation) -> None:
     pane.explanations[(row, explanation.label)] = explanation
-    note = pane.note_list.notes[row]
-    report = pane.reports.get(row)
-    pane.ctx.audit("infer", note.source, detail=f"SHAP attributions for {explanation.label}",
-                   model=getattr(report, "model", None), model_version=getattr(report, "model_version", None))
     if row == pane.current_row and pane.label_box.currentText() == explanation.label:
         render(pane)
 
 
 def export_scrubbed(pane) -> None:
-    from medstation.core.atomic import write_text
-    from medstation.core.notes.phi import scrub
     from medstation.gui import ask
 
     if not 0 <= pane.current_row < len(pane.note_list.notes):
@@ -135,15 +122,11 @@ def export_scrubbed(pane) -> None:
     target = ask.save_file(pane, "Export scrubbed note", suggested, "Text (*.txt);;All files (*)")
     if not target:
         return
-    text, spans = scrub(note.text)
     try:
-        write_text(target, text)
+        spans = service.export_scrubbed([note], target)
     except OSError as exc:
         pane.ctx.show_error(f"Export of the scrubbed note to {target} failed: {exc}. The note is unchanged.")
         return
-    kinds = sorted({s.kind for s in spans})
-    pane.ctx.audit("deidentify", note.source, detail=f"{len(spans)} PHI spans replaced ({', '.join(kinds)})")
-    pane.ctx.audit("export", target, detail=f"scrubbed copy of {note.source}")
     pane.ctx.notify(f"Exported the scrubbed note to {target} ({len(spans)} PHI spans replaced).")
 
 

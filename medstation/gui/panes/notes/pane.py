@@ -145,7 +145,7 @@ class NotesPane(Pane):
 
     def open_paths(self, paths: list[Path]) -> None:
         super().open_paths(paths)
-        from medstation.gui.panes.notes.loading import read_files
+        from medstation.services.notes import read_files
 
         for path in paths:
             self.empty.add_source(Path(path))

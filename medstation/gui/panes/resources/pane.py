@@ -180,7 +180,7 @@ class ResourcesPane(Pane):
             self._import(path, chosen)
 
     def _guess(self, path: Path) -> mapping.Mapping:
-        from medstation.inference.resources.report import mapping_for
+        from medstation.services.resources import mapping_for
 
         return mapping_for(Path(path))
 
@@ -370,7 +370,7 @@ class ResourcesPane(Pane):
 
     # length of stay -------------------------------------------------------------------------------------------
     def start_los(self) -> None:
-        from medstation.inference.resources.report import los_insights
+        from medstation.services.resources import los_insights
 
         ds = self.dataset
         self.jobs["los"] = self.ctx.jobs.submit(
@@ -378,7 +378,7 @@ class ResourcesPane(Pane):
             on_result=self._los_ready, on_error=self._failed("los"), kept="the dashboards and forecast are unaffected")
 
     def _los_ready(self, insights) -> None:
-        from medstation.inference.resources.report import MODEL_NAME
+        from medstation.services.resources import MODEL_NAME
 
         self.insights = insights
         m = insights.model

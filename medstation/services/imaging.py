@@ -1,4 +1,5 @@
-"""What the viewer and ``medstation infer`` both do: score a series, explain slices, and audit each inference."""
+"""The Imaging area's service: what the viewer and ``medstation infer`` both call to score a series, explain a
+slice and export the explained slice as DICOM, and what the viewer reports as viewed - each step audited here."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -74,3 +75,22 @@ def explain_slice(model: LoadedModel, volume, z: int, method: str = "gradcam",
                         f"(p={result.probability:.3f}, layer {result.target_layer})"
                         + (f"; {outside_use} (run by explicit override)" if outside_use else ""))
     return result
+
+
+def export_result(volume, why: explainers.Explanation, rgb, folder):
+    """Write the explained slice as a Secondary Capture of ``rgb`` and a Comprehensive SR into ``folder``; audited."""
+    from pathlib import Path
+
+    from medstation.inference import export
+
+    files = export.export_prediction(volume, why, rgb, Path(folder))
+    audit.record("export", series_name(volume), model=why.model, model_version=why.version,
+                 detail=f"{why.method_title} of slice {why.index + 1} for '{why.label}' (p={why.probability:.3f}) "
+                        f"as DICOM: {files.secondary_capture.name}, {files.structured_report.name} in {folder}"
+                        + (f"; {why.outside_use} (run by explicit override)" if why.outside_use else ""))
+    return files
+
+
+def viewed(series_uid: str, detail: str = "") -> None:
+    """The user looked at a series (reported by the viewer)."""
+    audit.record("view", series_uid, detail=detail)

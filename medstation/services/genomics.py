@@ -1,7 +1,8 @@
-"""The Genomics pane's work, headless: open a VCF, annotate, classify, call PGx, run the HMM, build the report.
+"""The Genomics area's service: open a VCF, annotate, classify, call PGx, run the HMM, build and export the report.
 
 ``analyse`` is what the pane runs on its job pool and what ``medstation genomics report`` runs on the terminal;
-both then render the same ``report_content`` dictionary (JSON, and the PDF in core/genomics/report_pdf.py).
+both then render the same ``report_content`` dictionary with ``export_report`` (JSON and PDF, core/genomics/report.py).
+Opening, the call-validity inference and the export are audited here.
 """
 from __future__ import annotations
 
@@ -80,6 +81,22 @@ def analyse(path: str | Path, ctx: JobContext | None = None, audit_it: bool = Tr
         result.notes.append(exc.sentence())
     ctx.progress(1.0, None, f"{len(variants)} variants analysed")
     return result
+
+
+def export_report(analysis: Analysis, folder: str | Path, top: int = TOP_VARIANTS) -> tuple[Path, Path]:
+    """Write <name>.genomics-report.pdf and .json into ``folder``; audited as an export. (pdf, json) paths."""
+    from medstation.core.genomics.report import write_report
+
+    pdf, json_path = write_report(report_content(analysis, top=top), folder)
+    audit.record("export", str(pdf), detail=f"genomics report for {analysis.variants.path.name}")
+    return pdf, json_path
+
+
+def call_pgx(path: str | Path, build: str | None = None) -> tuple[VariantSet, pgx.PgxResult]:
+    """Open a VCF (audited) and call star alleles, phenotypes and CPIC recommendations for it."""
+    variants = load_vcf(path)
+    audit.record("open", str(variants.path), detail=f"{len(variants)} records (pgx)")
+    return variants, pgx.call_pgx(variants, build=build)
 
 
 def _score_validity(result: Analysis, audit_it: bool) -> None:
