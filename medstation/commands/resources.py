@@ -51,7 +51,7 @@ def chosen_mapping(args: argparse.Namespace):
     import json
 
     from medstation.core.errors import MedStationError
-    from medstation.core.resources import mapping, store
+    from medstation.core.resources import checks, mapping, store
     from medstation.services.resources import mapping_for
 
     path = Path(args.file)
@@ -74,7 +74,7 @@ def chosen_mapping(args: argparse.Namespace):
         chosen.length_unit = mapping.length_unit_of(columns["length"])
     if args.day_origin:
         chosen.day_origin, chosen.day_numbers = args.day_origin, True
-    store.refuse(path, store.check_mapping(path, chosen)[0])  # a chosen column the data refute, said first
+    checks.refuse(path, checks.check_mapping(path, chosen)[0])  # a chosen column the data refute, said first
     missing = chosen.missing()
     if missing:
         fields = [f for f, (label, _req) in mapping.FIELDS.items() if label in [m.split(" (")[0] for m in missing]]

@@ -8,7 +8,7 @@ import numpy as np
 
 from medstation.core import audit
 from medstation.core.jobs import JobContext, null_context
-from medstation.core.resources import analytics, forecast, mapping, store
+from medstation.core.resources import analytics, checks, forecast, mapping, store
 from medstation.core.resources.fhir import MAPPING as FHIR_MAPPING
 from medstation.inference.resources import los
 
@@ -29,7 +29,7 @@ def mapping_for(path: Path, overrides: dict | None = None, columns: dict | None 
     for column in chosen.values():  # a column the user chose is not also guessed for another field
         guessed.columns = {f: c for f, c in guessed.columns.items() if c != column}
     guessed.columns.update(chosen)
-    refusals, _doubts = store.check_mapping(path, guessed)
+    refusals, _doubts = checks.check_mapping(path, guessed)
     for fld, reason in refusals:
         if fld not in chosen:
             guessed.columns.pop(fld, None)

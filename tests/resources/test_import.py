@@ -7,7 +7,7 @@ import pytest
 
 from medstation.core.errors import MedStationError
 from medstation.core.jobs import Cancelled, JobContext
-from medstation.core.resources import mapping, store
+from medstation.core.resources import checks, mapping, store
 from medstation.core.resources.fhir import MAPPING as FHIR_MAPPING
 
 BAD_CSV = """admission_datetime,Discharge Date,Ward,Age,Gender,Admit Type
@@ -103,7 +103,7 @@ def test_a_flag_or_a_length_mapped_as_the_admit_time_is_refused_with_the_reason(
         "another column (or none, for a table without dates).")
     with pytest.raises(MedStationError, match="column 'los' cannot be the admit / arrival time: only 0 of 300"):
         store.import_file(path, mapping.Mapping({"admit_time": "los", "unit": "hospital"}))
-    refused, doubts = store.check_mapping(path, mapping.Mapping({"length": "los", "unit": "hospital"}))
+    refused, doubts = checks.check_mapping(path, mapping.Mapping({"length": "los", "unit": "hospital"}))
     assert refused == [] and doubts == [
         "column 'hospital' is mapped as the unit but holds 4 different numbers (such as 3.10000000000000, "
         "3.80000000000000, 4.50000000000000, 5.20000000000000): check that it names units"]
