@@ -130,3 +130,15 @@ def test_mapping_dialog_requires_admit_and_unit(qtbot):
     dialog.length_unit.setCurrentText("hours")
     chosen = dialog.mapping()
     assert chosen.columns == {"admit_time": "when", "unit": "where"} and chosen.length_unit == "hours"
+
+
+def test_mapping_dialog_shows_what_the_guess_left_out_and_accepts_a_length_only_table(qtbot):
+    guess = mapping.Mapping({"length": "los"}, day_numbers=True,
+                            notes=["column 'admit' cannot be the admit / arrival time: not used"])
+    dialog = mapping_dialog.ColumnMappingDialog("azpro.csv", ["los", "admit", "sex"], guess)
+    qtbot.addWidget(dialog)
+    assert dialog.problem.text() == "column 'admit' cannot be the admit / arrival time: not used"
+    assert dialog.day_numbers.isChecked() and dialog.mapping().day_numbers
+    dialog._accept()
+    assert dialog.result() == 1 and dialog.mapping().los_only  # no unit needed without dates
+    assert mapping.Mapping.from_dict(dialog.mapping().to_dict()) == dialog.mapping()
