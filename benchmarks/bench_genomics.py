@@ -77,11 +77,12 @@ def run(report) -> None:
 
 
 def _table_benchmarks(report, table) -> None:
-    from PySide6.QtCore import QCoreApplication, Qt
+    from PySide6.QtCore import Qt
 
+    from medstation.gui.app import application
     from medstation.gui.panes.genomics.models import VARIANT_COLUMNS, VariantFilter, VariantTableModel
 
-    QCoreApplication.instance() or QCoreApplication([])
+    application()
     model = VariantTableModel()
     model.set_table(table)
     col = {name: i for i, (_h, name, _k) in enumerate(VARIANT_COLUMNS)}

@@ -152,11 +152,9 @@ def _stall(app) -> dict:
 def run(report) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("MEDSTATION_HOME", tempfile.mkdtemp(prefix="ms-bench-home-"))
-    import pyqtgraph as pg
-    from PySide6.QtWidgets import QApplication
+    from medstation.gui.app import application
 
-    pg.setConfigOptions(imageAxisOrder="row-major")
-    app = QApplication.instance() or QApplication([])
+    app = application()
     _render(report, app)
     runs = [_stall(app) for _ in range(REPEATS)]
     worst = max(runs, key=lambda r: r["stall"])

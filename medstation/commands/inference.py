@@ -35,12 +35,12 @@ def _infer(args: argparse.Namespace) -> int:
     from medstation.core.errors import MedStationError
     from medstation.core.jobs import JobContext
     from medstation.core.settings import Settings
-    from medstation.inference import matching, series
+    from medstation.inference import matching
     from medstation.services import imaging, models
 
     model = models.load(args.model, args.device or Settings().get("device", "auto"))
     dev = model.device
-    volumes = series.load_volumes(args.path, JobContext(PrintProgress("reading")))
+    volumes = imaging.open_files(args.path, JobContext(PrintProgress("reading")))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report = {"model": {**model.identity(), "task": model.bundle.task, "labels": model.labels},

@@ -37,27 +37,43 @@ def detect_device(window) -> None:
                            on_result=window.ctx.device.set, on_error=failed)
 
 
-def create_window(paths: Sequence[str | Path] = ()):
-    """Build the application (if needed) and the main window; used by ``main`` and by the GUI tests."""
+def application():
+    """The one QApplication of the process, created and named on first use. Everything that needs Qt (the window,
+    tests, benchmarks) gets it here, so a widget-less QCoreApplication never stands in the way of the window."""
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     import pyqtgraph as pg
 
     from medstation import APP_NAME, __version__
+    from medstation.core import paths as app_paths
+
+    existing = QCoreApplication.instance()
+    if existing is not None and not isinstance(existing, QApplication):
+        raise RuntimeError("a QCoreApplication without widgets already exists in this process; "
+                           "create Qt applications with medstation.gui.app.application()")
+    if existing is None:
+        pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
+    app = existing or QApplication(sys.argv[:1])
+    if app.applicationName() != APP_NAME:
+        app.setApplicationName(APP_NAME)
+        app.setApplicationVersion(__version__)
+        app.setOrganizationName(APP_NAME)
+        app.setDesktopFileName("medstation")
+        app.setWindowIcon(QIcon(str(app_paths.resources_dir() / "icons" / "medstation-256.png")))
+    return app
+
+
+def create_window(paths: Sequence[str | Path] = ()):
+    """Build the application (if needed) and the main window; used by ``main`` and by the GUI tests."""
+    import pyqtgraph as pg
+
     from medstation.gui import theme
     from medstation.gui.main_window import MainWindow
 
+    app = application()
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName(APP_NAME)
-    app.setApplicationVersion(__version__)
-    app.setOrganizationName(APP_NAME)
-    app.setDesktopFileName("medstation")
-    from PySide6.QtGui import QIcon
-
-    from medstation.core import paths as app_paths
-
-    app.setWindowIcon(QIcon(str(app_paths.resources_dir() / "icons" / "medstation-256.png")))
     window = MainWindow()
     theme.apply(app, window.ctx.settings.get("theme", "dark"))
     if paths:

@@ -1,4 +1,4 @@
-"""What every pane is given: settings, the job runner, the audit log, and a way to tell the user things."""
+"""What every pane is given: settings, the job runner, the inference device, and a way to tell the user things."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -6,7 +6,6 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from medstation.core import audit
 from medstation.core.settings import Settings
 from medstation.gui.jobs import JobRunner
 
@@ -32,6 +31,6 @@ class AppContext:
     device: DeviceState
     notify: Callable[[str], None] = field(default=lambda text: None)  # a passing message (status bar)
     show_error: Callable[[str], None] = field(default=lambda text: None)  # a sentence the user must see
-
-    def audit(self, action: str, obj: str, **kwargs) -> None:
-        audit.record(action, obj, **kwargs)
+    # cross-pane actions, wired by the main window (panes never reach into each other)
+    show_series: Callable[[str], bool] = field(default=lambda series_uid: False)  # in Imaging; False: not listed
+    show_model_card: Callable[[str], None] = field(default=lambda name: None)  # Tools > Models on that model

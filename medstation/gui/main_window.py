@@ -1,4 +1,4 @@
-"""The main window: four panes, menus, drag-and-drop routing, the status bar with device and jobs."""
+"""The main window: the registered panes, menus, drag-and-drop routing, the status bar with device and jobs."""
 from __future__ import annotations
 
 import logging
@@ -13,7 +13,7 @@ from medstation.core import routing
 from medstation.gui import ask, theme
 from medstation.gui.context import AppContext, DeviceState
 from medstation.gui.jobs import JobRunner
-from medstation.gui.panes import PANES, pane_class
+from medstation.gui import panes as registry
 from medstation.gui.panes.base import Pane
 from medstation.gui.widgets import JobStrip, MessageBar
 
@@ -32,6 +32,8 @@ class MainWindow(QMainWindow):
         self.ctx = ctx or AppContext(Settings(), JobRunner(), DeviceState())
         self.ctx.notify = self.notify
         self.ctx.show_error = self.show_error
+        self.ctx.show_series = lambda series_uid: self.show_pane(routing.IMAGING).show_series(series_uid)
+        self.ctx.show_model_card = lambda name: self.show_models(select=name)
         self.setWindowTitle("MedStation")
         self.setAcceptDrops(True)
         self.panes: dict[str, Pane] = {}
@@ -40,11 +42,11 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self._holders: dict[str, QWidget] = {}
-        for key, (_module, _cls, title) in PANES.items():
+        for spec in registry.REGISTRY:
             holder = QWidget()
             QVBoxLayout(holder).setContentsMargins(0, 0, 0, 0)
-            self._holders[key] = holder
-            self.tabs.addTab(holder, title)
+            self._holders[spec.id] = holder
+            self.tabs.addTab(holder, spec.title)
         self.tabs.currentChanged.connect(self._tab_changed)
 
         self.message_bar = MessageBar()
@@ -70,7 +72,7 @@ class MainWindow(QMainWindow):
     def pane(self, key: str) -> Pane:
         """The pane for ``key``, created on first use."""
         if key not in self.panes:
-            pane = pane_class(key)(self.ctx)
+            pane = registry.spec(key).factory()(self.ctx)
             self.panes[key] = pane
             self._holders[key].layout().addWidget(pane)
             pane.show()  # a child added after its parent was shown stays hidden until told
@@ -78,14 +80,14 @@ class MainWindow(QMainWindow):
 
     def show_pane(self, key: str) -> Pane:
         pane = self.pane(key)
-        self.tabs.setCurrentIndex(list(PANES).index(key))
+        self.tabs.setCurrentIndex(registry.ids().index(key))
         return pane
 
     def current_pane_key(self) -> str:
-        return list(PANES)[self.tabs.currentIndex()]
+        return registry.ids()[self.tabs.currentIndex()]
 
     def _tab_changed(self, index: int) -> None:
-        self.pane(list(PANES)[index])
+        self.pane(registry.ids()[index])
 
     # opening ----------------------------------------------------------------------------------------------
     def open_paths(self, paths: Iterable[str | Path], pane: str | None = None) -> dict[str, list[Path]]:
@@ -94,7 +96,14 @@ class MainWindow(QMainWindow):
         if pane:
             routed, unknown = {pane: paths}, []
         else:
-            routed, unknown = routing.route(paths)
+            by_content, unknown = routing.route(paths)
+            routed = {}
+            for content_type, items in by_content.items():
+                target = registry.for_content(content_type)
+                if target is None:
+                    unknown += items
+                else:
+                    routed.setdefault(target, []).extend(items)
         for key, items in routed.items():
             target = self.show_pane(key)
             target.open_paths(items)
@@ -168,8 +177,8 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Quit", self.close, QKeySequence.Quit)
 
         view = bar.addMenu("&View")
-        for i, (key, (_m, _c, title)) in enumerate(PANES.items(), start=1):
-            self._action(view, title, lambda _=False, k=key: self.show_pane(k), f"Ctrl+{i}")
+        for i, spec in enumerate(registry.REGISTRY, start=1):
+            self._action(view, spec.title, lambda _=False, k=spec.id: self.show_pane(k), f"Ctrl+{i}")
         view.addSeparator()
         theme_menu = view.addMenu("&Theme")
         group = QActionGroup(self)
@@ -264,8 +273,8 @@ class MainWindow(QMainWindow):
                 if not action.shortcut().isEmpty():
                     rows.append(("Window", action.shortcut().toString(QKeySequence.NativeText),
                                  action.text().replace("&", "")))
-        for key in PANES:
-            rows += [(PANES[key][2], keys, what) for keys, what in pane_class(key).shortcuts()]
+        for spec in registry.REGISTRY:
+            rows += [(spec.title, keys, what) for keys, what in spec.factory().shortcuts()]
         return sorted(set(rows), key=lambda r: (r[0] != "Window", r[0], r[1]))
 
     def show_shortcuts(self):
@@ -288,8 +297,8 @@ class MainWindow(QMainWindow):
         if state.get("state"):
             self.restoreState(QByteArray.fromBase64(state["state"].encode()))
         pane = state.get("pane")
-        if pane in PANES:
-            self.tabs.setCurrentIndex(list(PANES).index(pane))
+        if pane in registry.ids():
+            self.tabs.setCurrentIndex(registry.ids().index(pane))
         self.pane(self.current_pane_key())
 
     def save_layout(self) -> None:

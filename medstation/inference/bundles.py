@@ -45,12 +45,12 @@ class LoadedModel:
     @property
     def positive_index(self) -> int:
         """The label a per-slice score refers to: ``medstation.positive_label``, else the last label."""
-        wanted = self.bundle.ms.get("positive_label")
+        wanted = self.bundle.config.get("positive_label")
         return self.labels.index(wanted) if wanted in self.labels else len(self.labels) - 1
 
     @property
     def preprocess(self) -> dict[str, Any]:
-        return self.bundle.ms.get("preprocess") or preprocess.DEFAULT
+        return self.bundle.config.get("preprocess") or preprocess.DEFAULT
 
     @property
     def input_shape(self) -> tuple[int, int] | None:
@@ -58,20 +58,20 @@ class LoadedModel:
 
     @property
     def output(self) -> str:
-        return str(self.bundle.ms.get("output", "softmax" if len(self.labels) > 1 else "sigmoid"))
+        return str(self.bundle.config.get("output", "softmax" if len(self.labels) > 1 else "sigmoid"))
 
     @property
     def threshold(self) -> float:
-        return float(self.bundle.ms.get("threshold", 0.5))
+        return float(self.bundle.config.get("threshold", 0.5))
 
     @property
     def mixed_precision(self) -> bool:
         """Autocast (float16) on CUDA, unless the bundle says its network needs full precision."""
-        return self.device.kind == "cuda" and bool(self.bundle.ms.get("mixed_precision", True))
+        return self.device.kind == "cuda" and bool(self.bundle.config.get("mixed_precision", True))
 
     @property
     def target_layer(self) -> str | None:
-        return self.bundle.ms.get("target_layer")
+        return self.bundle.config.get("target_layer")
 
     def identity(self) -> dict[str, str]:
         return {"model": self.name, "version": self.version, "sha256": self.sha256}
@@ -89,14 +89,14 @@ class LoadedModel:
 
 
 def _weights_format(bundle: registry.Bundle) -> str:
-    declared = str(bundle.ms.get("format", "")).lower()
+    declared = str(bundle.config.get("format", "")).lower()
     if declared in ("torchscript", "state_dict"):
         return declared
     path = bundle.weights_path
     if path is not None and path.suffix == ".ts":
         return "torchscript"
     if path is not None and path.suffix in (".pt", ".pth"):
-        return "state_dict" if bundle.ms.get("network") else "torchscript"
+        return "state_dict" if bundle.config.get("network") else "torchscript"
     raise MedStationError(f"model {bundle.name}: cannot tell how to load {path.name if path else 'its weights'} "
                           "(set medstation.format to torchscript or state_dict)")
 
@@ -107,7 +107,7 @@ def _load_module(bundle: registry.Bundle, kind: str, device: str):
     path = bundle.weights_path
     if kind == "torchscript":
         return torch.jit.load(str(path), map_location=device)
-    net = networks.build(bundle.ms.get("network"))
+    net = networks.build(bundle.config.get("network"))
     state = torch.load(str(path), map_location=device, weights_only=True)
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
         state = state["state_dict"]

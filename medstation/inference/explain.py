@@ -24,7 +24,7 @@ from medstation.inference.bundles import LoadedModel
 from medstation.inference.cache import EXPLANATIONS, slice_identity
 from medstation.inference.predictor import probabilities
 
-MODE = "bicubic"
+UPSAMPLING = "bicubic"  # how a class activation map is brought up to the slice size
 METHODS = {"gradcam": "Grad-CAM", "gradcampp": "Grad-CAM++"}
 
 
@@ -100,7 +100,7 @@ def target_layer(model: LoadedModel) -> str:
 
 def refine_layer(model: LoadedModel) -> str:
     """The bundle's finer layer for Layer-CAM refinement ("" when it names none)."""
-    named = str(model.bundle.ms.get("refine_layer") or "")
+    named = str(model.bundle.config.get("refine_layer") or "")
     if named and named not in {name for name, _ in model.module.named_modules()}:
         raise MedStationError(f"model {model.name}: refine layer {named!r} named in its metadata does not exist in "
                               "the network", kept="scores are unaffected")
@@ -134,7 +134,7 @@ def aligned_upsampler(spatial_size):
             axes.append(2 * pos / max(cells - 1, 1) - 1)
         grid_y, grid_x = torch.meshgrid(axes[0], axes[1], indexing="ij")
         grid = torch.stack([grid_x, grid_y], dim=-1)[None].expand(maps.shape[0], -1, -1, -1)
-        return F.grid_sample(maps, grid, mode=MODE, padding_mode="border", align_corners=True).clamp_min(0)
+        return F.grid_sample(maps, grid, mode=UPSAMPLING, padding_mode="border", align_corners=True).clamp_min(0)
 
     return up
 

@@ -67,13 +67,13 @@ class Bundle:
         return str(self.metadata.get("version", "?"))
 
     @property
-    def ms(self) -> dict[str, Any]:
+    def config(self) -> dict[str, Any]:
         """MedStation's own section of the metadata (weights file, sha256, format, network, pane)."""
         return self.metadata.get("medstation", {})
 
     @property
     def pane(self) -> str:
-        return str(self.ms.get("pane", "imaging"))
+        return str(self.config.get("pane", "imaging"))
 
     @property
     def task(self) -> str:
@@ -86,7 +86,7 @@ class Bundle:
             channels = spec.get("channel_def")
             if channels:
                 return [channels[k] for k in sorted(channels, key=lambda k: int(k))]
-        return list(self.ms.get("labels", []))
+        return list(self.config.get("labels", []))
 
     @property
     def input_spec(self) -> dict[str, Any]:
@@ -95,12 +95,12 @@ class Bundle:
 
     @property
     def modalities(self) -> list[str]:
-        modality = self.input_spec.get("modality") or self.ms.get("modalities") or []
+        modality = self.input_spec.get("modality") or self.config.get("modalities") or []
         return [modality] if isinstance(modality, str) else list(modality)
 
     @property
     def weights_path(self) -> Path | None:
-        named = self.ms.get("weights")
+        named = self.config.get("weights")
         if named:
             return self.root / named
         for candidate in WEIGHT_NAMES:
@@ -111,7 +111,7 @@ class Bundle:
 
     @property
     def expected_sha256(self) -> str | None:
-        return self.ms.get("sha256") or self.metadata.get("sha256")
+        return self.config.get("sha256") or self.metadata.get("sha256")
 
     @property
     def card_path(self) -> Path:

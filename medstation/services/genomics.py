@@ -6,7 +6,6 @@ Opening, the call-validity inference and the export are audited here.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -20,6 +19,7 @@ from medstation.core.genomics import acmg, pgx, roh
 from medstation.core.genomics.packs import hpo_links, packs_used
 from medstation.core.genomics.vcf import VariantSet, load_vcf
 from medstation.core.jobs import JobContext, null_context
+from medstation.inference.registry import sha256_file
 
 log = logging.getLogger(__name__)
 CLASS_RANK = {"Pathogenic": 0, "Likely pathogenic": 1, "VUS": 2, "Likely benign": 3, "Benign": 4}
@@ -50,21 +50,13 @@ class Analysis:
     sha256: str = ""
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def analyse(path: str | Path, ctx: JobContext | None = None, audit_it: bool = True) -> Analysis:
     ctx = ctx or null_context()
     path = Path(path)
     variants = load_vcf(path, ctx.sub(0.0, 0.55))
     if audit_it:
         audit.record("open", str(path), detail=f"{len(variants)} records, {len(variants.problems)} malformed")
-    result = Analysis(variants, sha256=file_sha256(path))
+    result = Analysis(variants, sha256=sha256_file(path))
     if variants.problems:
         result.notes.append(variants.problem_summary())
     acmg.annotate_classes(variants.table)
@@ -83,10 +75,12 @@ def analyse(path: str | Path, ctx: JobContext | None = None, audit_it: bool = Tr
     return result
 
 
-def export_report(analysis: Analysis, folder: str | Path, top: int = TOP_VARIANTS) -> tuple[Path, Path]:
+def export_report(analysis: Analysis, folder: str | Path, top: int = TOP_VARIANTS,
+                  ctx: JobContext | None = None) -> tuple[Path, Path]:
     """Write <name>.genomics-report.pdf and .json into ``folder``; audited as an export. (pdf, json) paths."""
     from medstation.core.genomics.report import write_report
 
+    (ctx or null_context()).check()
     pdf, json_path = write_report(report_content(analysis, top=top), folder)
     audit.record("export", str(pdf), detail=f"genomics report for {analysis.variants.path.name}")
     return pdf, json_path

@@ -1,14 +1,82 @@
-"""The Imaging area's service: what the viewer and ``medstation infer`` both call to score a series, explain a
-slice and export the explained slice as DICOM, and what the viewer reports as viewed - each step audited here."""
+"""The Imaging area's service: what the viewer and ``medstation image``/``infer`` call to import DICOM into the
+study index, open a series or loose files, score a series, explain a slice and export the explained slice as DICOM,
+and what the viewer reports as viewed - each step audited here."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
 
 from medstation.core import audit
+from medstation.core.errors import MedStationError
 from medstation.core.jobs import JobContext, null_context
 from medstation.inference import explain as explainers
 from medstation.inference.bundles import LoadedModel
 from medstation.inference.predictor import SlicePredictor, SliceScore
+
+
+def import_paths(paths: Iterable[str | Path], ctx: JobContext | None = None):
+    """Index the DICOM files under ``paths`` (folders, DICOMDIRs, zips, files; headers only); an ImportReport."""
+    from medstation.core.imaging import index
+
+    paths = [str(p) for p in paths]
+    report = index.index_paths(paths, ctx)
+    target = ", ".join(paths[:3]) + (f" (+{len(paths) - 3} more)" if len(paths) > 3 else "")
+    audit.record("import", target or "(nothing)", detail=report.summary())
+    return report
+
+
+def open_series(series_uid: str, ctx: JobContext | None = None) -> list:
+    """Every image of an indexed series, as Volumes (one per consistent stack or multi-frame object)."""
+    from medstation.core.imaging import loader
+
+    volumes = loader.load_series(series_uid, ctx)
+    files = len({f for v in volumes for f in v.files})
+    audit.record("open", series_uid, detail=f"{files} files -> {len(volumes)} volume(s) "
+                                            f"{', '.join('x'.join(map(str, v.shape)) for v in volumes)}")
+    return volumes
+
+
+def open_files(paths: Iterable[str | Path], ctx: JobContext | None = None) -> list:
+    """DICOM files or folders read without the study index, one or more Volumes per series; each series audited."""
+    from medstation.core.imaging import loader
+
+    paths = [Path(p) for p in paths]
+    for path in paths:
+        if not path.exists():
+            raise MedStationError(f"{path}: no such file or folder")
+    volumes = loader.load_files(paths, ctx)
+    if not volumes:
+        raise MedStationError("no DICOM images found in " + ", ".join(str(p) for p in paths[:3]))
+    for uid in dict.fromkeys(v.series_uid for v in volumes):
+        files = len({f for v in volumes if v.series_uid == uid for f in v.files})
+        audit.record("open", uid, detail=f"{files} files loaded without the index")
+    return volumes
+
+
+def study_tree(ctx: JobContext | None = None) -> list[dict]:
+    """Patients -> studies -> series of the study index, for the browser (three queries, however many studies)."""
+    from medstation.core.imaging import index
+
+    (ctx or null_context()).check()
+    return index.study_tree()
+
+
+def first_slice(series_uid: str, ctx: JobContext | None = None):
+    """One image of the series, decoded alone, so the reader sees something at once (not audited: the full
+    series load that follows it is)."""
+    from medstation.core.imaging import loader
+
+    (ctx or null_context()).check()
+    return loader.load_first_slice(series_uid)
+
+
+def header(sop_uid_or_path: str, ctx: JobContext | None = None):
+    """The header of one image (no pixels), for the tag browser."""
+    from medstation.core.imaging import index
+
+    (ctx or null_context()).check()
+    return index.instance_header(sop_uid_or_path)
 
 
 @dataclass
@@ -36,7 +104,7 @@ class SeriesScores:
 
 def notice(model: LoadedModel) -> str:
     """The sentence shown with every result of a demonstration model (CLI, why panel, exports)."""
-    if model.bundle.ms.get("demonstration"):
+    if model.bundle.config.get("demonstration"):
         return f"{model.name} is a demonstration model, not for clinical use."
     return str(model.bundle.metadata.get("intended_use", ""))
 

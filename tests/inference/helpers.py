@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from medstation.core.imaging.model import Volume
-from medstation.inference import lesions
+from medstation.core.imaging import synthetic_lesions as lesions
 
 LUNG2_SPACING = 0.6269531
 

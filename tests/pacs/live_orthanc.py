@@ -145,10 +145,10 @@ def lung_study(orthanc, tmp_path_factory):
 
 def _explain_and_export(folders, out):
     """What the viewer does with a retrieved series: pick the model by matching, score, explain, export."""
-    from medstation.inference import bundles, device, export, matching, overlay, registry, series
+    from medstation.inference import bundles, device, export, matching, overlay, registry
     from medstation.services import imaging
 
-    volume = series.load_volumes(folders)[0]
+    volume = imaging.open_files(folders)[0]
     fit = matching.match(registry.find("lesion_ct"), volume)
     assert fit.confidence == 1.0, fit.reason
     model = bundles.load_named("lesion_ct", device.select("cpu"))

@@ -10,7 +10,8 @@ from medstation.core.pacs.send import InstanceStatus
 def test_match_model_formats_rows_and_passes_modeltester(qtmodeltester):
     from PySide6.QtCore import Qt
 
-    from medstation.gui.dialogs.pacs_models import MatchRole, MatchTableModel
+    from medstation.gui.dialogs.pacs_models import MatchTableModel
+    from medstation.gui.table_model import RowRole
 
     model = MatchTableModel()
     study = Match("study", {"PatientName": "DOE^JANE", "PatientID": "P7", "StudyDate": "20240131",
@@ -21,15 +22,15 @@ def test_match_model_formats_rows_and_passes_modeltester(qtmodeltester):
     row = [model.data(model.index(0, c)) for c in range(model.columnCount())]
     assert row[:4] == ["DOE, JANE", "P7", "2024-01-31", "CT\\SR"] and row[-1] == "1.2.3"
     assert model.headerData(7, Qt.Horizontal) == "Images"
-    assert model.data(model.index(0, 0), MatchRole) is study
+    assert model.data(model.index(0, 0), RowRole) is study
     model.set_matches("series", [])
     assert model.rowCount() == 0 and model.headerData(2, Qt.Horizontal) == "Modality"
 
 
 def test_send_model_shows_each_instance(qtmodeltester, tmp_path):
-    from medstation.gui.dialogs.pacs_models import SendStatusModel
+    from medstation.gui.dialogs.pacs_models import send_status_model
 
-    model = SendStatusModel()
+    model = send_status_model()
     model.set_rows([InstanceStatus(tmp_path / "a.dcm", "1.2", "1.3", True, "0x0000 Success"),
                     InstanceStatus(tmp_path / "b.txt", status="not a DICOM file (bad preamble)")])
     qtmodeltester.check(model)

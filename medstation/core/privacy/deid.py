@@ -51,12 +51,10 @@ def registered_uid(value: str) -> bool:
     return uid.name != str(uid) or str(uid).startswith("1.2.840.10008.")
 
 
-def _notes_scrubber() -> Callable[[str], str] | None:
-    """The notes pane's PHI scrubber, reused for DICOM free text when it is installed."""
-    try:
-        from medstation.core.notes.phi import scrub
-    except ImportError:
-        return None
+def _notes_scrubber() -> Callable[[str], str]:
+    """The notes' PHI scrubber (core/notes/phi.py), reused for DICOM free text."""
+    from medstation.core.notes.phi import scrub
+
     return lambda text: scrub(text)[0]
 
 

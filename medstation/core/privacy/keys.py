@@ -74,7 +74,3 @@ class Keys:
 
     def token(self, purpose: str, value: str, length: int = 8) -> str:
         return self._mac(purpose, value).hex()[:length].upper()
-
-    @property
-    def uid_count(self) -> int:
-        return len(self._uids)

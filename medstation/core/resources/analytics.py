@@ -155,13 +155,6 @@ def los_by(cursor, by: str, units=None, start=None, end=None, scale: float = 864
     return [LosGroup(str(g), int(n), float(m), *map(float, q)) for g, n, m, q in rows]
 
 
-def los_values(cursor, units=None, start=None, end=None, scale: float = 86400.0, limit: int = 200_000):
-    """(group by unit, admission type, LOS) of completed stays for histograms and exports."""
-    where, args = _where(units, start, end)
-    return cursor.execute(f"""SELECT unit, admission_type, length_s / {scale} FROM stays
-                              WHERE length_s IS NOT NULL AND {where} LIMIT {int(limit)}""", args).fetchall()
-
-
 @dataclass
 class Snapshot:
     as_of: datetime

@@ -1,33 +1,14 @@
 """Tools > Audit log: the tamper-evident log with filters and a chain check."""
 from __future__ import annotations
 
-from dataclasses import astuple, fields
-
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QPushButton, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+                               QVBoxLayout, QWidget)
 
 from medstation.core import audit
-from medstation.gui.table_model import RowsTableModel
+from medstation.gui.table_model import RowTableModel, columns_by_attribute, table_view
 
-COLUMNS = ("seq", "ts", "os_user", "action", "object", "detail", "model", "model_version")
-HEADERS = ("#", "Time (UTC)", "User", "Action", "Object", "Detail", "Model", "Version")
-
-
-class AuditTableModel(RowsTableModel):
-    HEADERS = HEADERS
-
-    def __init__(self, rows: list[audit.AuditEntry] | None = None):
-        super().__init__(rows=rows or [])
-        names = [f.name for f in fields(audit.AuditEntry)]
-        self._index = [names.index(c) for c in COLUMNS]
-
-    def data(self, index, role=Qt.DisplayRole):
-        entry = self.row_at(index)
-        if entry is None or role not in (Qt.DisplayRole, Qt.ToolTipRole):
-            return None
-        value = astuple(entry)[self._index[index.column()]]
-        return "" if value is None else str(value)
+COLUMNS = (("#", "seq"), ("Time (UTC)", "ts"), ("User", "os_user"), ("Action", "action"), ("Object", "object"),
+           ("Detail", "detail"), ("Model", "model"), ("Version", "model_version"))
 
 
 class AuditDialog(QDialog):
@@ -49,12 +30,8 @@ class AuditDialog(QDialog):
         filters.addWidget(self.action)
         filters.addWidget(self.text, 1)
         filters.addWidget(self.verify_button)
-        self.model = AuditTableModel()
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setAlternatingRowColors(True)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.model = RowTableModel(columns_by_attribute(COLUMNS))
+        self.table = table_view(self.model, multi_select=True)
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
         layout.addWidget(self.table, 1)

@@ -1,11 +1,12 @@
 """Qt item models of the PACS dialogs: query matches, and the status of each instance sent."""
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from medstation.core.pacs.query import Match
 from medstation.core.pacs.send import InstanceStatus
+from medstation.gui.table_model import Column, RowTableModel
 
 MATCH_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "patient": (("PatientName", "Patient"), ("PatientID", "Patient ID"), ("PatientBirthDate", "Born"),
@@ -18,7 +19,6 @@ MATCH_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
                ("SeriesNumber", "#"), ("SeriesDescription", "Description"), ("BodyPartExamined", "Body part"),
                ("NumberOfSeriesRelatedInstances", "Images"), ("SeriesInstanceUID", "Series UID")),
 }
-MatchRole = Qt.UserRole + 1
 
 
 def _display(keyword: str, value: str) -> str:
@@ -31,83 +31,37 @@ def _display(keyword: str, value: str) -> str:
     return value
 
 
-class MatchTableModel(QAbstractTableModel):
-    """The matches of one search, at one level, one row each."""
+def _match_column(keyword: str, title: str) -> Column:
+    roles = {Qt.TextAlignmentRole: lambda m: int(Qt.AlignRight | Qt.AlignVCenter)} \
+        if keyword.startswith("NumberOf") else {}
+    return Column(title, lambda m: m.get(keyword), text=lambda v: _display(keyword, v),
+                  tooltip=lambda m: m.get(keyword) or None, roles=roles)
+
+
+class MatchTableModel(RowTableModel):
+    """The matches of one search, at one level, one row each (``RowRole`` gives the Match)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.level = "study"
-        self.matches: list[Match] = []
+        self.set_matches("study", [])
 
     def set_matches(self, level: str, matches: list[Match]) -> None:
-        self.beginResetModel()
-        self.level, self.matches = level, list(matches)
-        self.endResetModel()
+        self.level = level
+        self.set_rows(matches, [_match_column(k, t) for k, t in MATCH_COLUMNS[level]])
 
-    def columns(self) -> tuple[tuple[str, str], ...]:
-        return MATCH_COLUMNS[self.level]
-
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.matches)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.columns())
-
-    def data(self, index, role=Qt.DisplayRole):
-        if not index.isValid() or not (0 <= index.row() < len(self.matches)):
-            return None
-        match = self.matches[index.row()]
-        keyword = self.columns()[index.column()][0]
-        if role == Qt.DisplayRole:
-            return _display(keyword, match.get(keyword))
-        if role == Qt.ToolTipRole:
-            return match.get(keyword) or None
-        if role == MatchRole:
-            return match
-        if role == Qt.TextAlignmentRole and keyword.startswith("NumberOf"):
-            return int(Qt.AlignRight | Qt.AlignVCenter)
-        return None
-
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if role == Qt.DisplayRole and orientation == Qt.Horizontal and 0 <= section < len(self.columns()):
-            return self.columns()[section][1]
-        return None
+    @property
+    def matches(self) -> list[Match]:
+        return self.rows
 
 
-SEND_HEADERS = ("Result", "File", "SOP Instance UID", "Status")
+def _result_colour(row: InstanceStatus) -> QColor:
+    return QColor("#3fb950") if row.ok else QColor("#f85149")
 
 
-class SendStatusModel(QAbstractTableModel):
-    """One row per instance of a send: stored or not, and the PACS's status."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[InstanceStatus] = []
-
-    def set_rows(self, rows: list[InstanceStatus]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(SEND_HEADERS)
-
-    def data(self, index, role=Qt.DisplayRole):
-        if not index.isValid() or not (0 <= index.row() < len(self.rows)):
-            return None
-        row = self.rows[index.row()]
-        if role in (Qt.DisplayRole, Qt.ToolTipRole):
-            values = ("Stored" if row.ok else "Failed", row.path.name if role == Qt.DisplayRole else str(row.path),
-                      row.sop_uid, row.status)
-            return values[index.column()]
-        if role == Qt.ForegroundRole and index.column() == 0:
-            return QColor("#3fb950") if row.ok else QColor("#f85149")
-        return None
-
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if role == Qt.DisplayRole and orientation == Qt.Horizontal and 0 <= section < len(SEND_HEADERS):
-            return SEND_HEADERS[section]
-        return None
+def send_status_model() -> RowTableModel:
+    """One row per instance of a send: stored or not, the file, and the PACS's status."""
+    return RowTableModel([
+        Column("Result", lambda r: "Stored" if r.ok else "Failed", roles={Qt.ForegroundRole: _result_colour}),
+        Column("File", lambda r: r.path.name, tooltip=lambda r: str(r.path)),
+        Column("SOP Instance UID", lambda r: r.sop_uid),
+        Column("Status", lambda r: r.status)])

@@ -4,9 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QFormLayout, QHBoxLayout,
-                               QHeaderView, QLabel, QLineEdit, QPushButton, QTableView, QTabWidget, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from medstation.core.errors import MedStationError
 from medstation.core.pacs import nodes
@@ -14,22 +13,16 @@ from medstation.services import pacs
 from medstation.core.pacs.query import LEVELS, Match, Query
 from medstation.gui import ask
 from medstation.gui.context import AppContext
-from medstation.gui.dialogs.pacs_models import MatchRole, MatchTableModel, SendStatusModel
+from medstation.gui.dialogs.pacs_models import MatchTableModel, send_status_model
+from medstation.gui.table_model import RowRole, table_view
 
 METHODS = (("C-GET", "get"), ("C-MOVE", "move"), ("WADO-RS", "wado"))
 MODALITIES = ("", "CT", "MR", "CR", "DX", "US", "MG", "NM", "PT", "XA", "OT", "SR", "SEG")
 NEXT_LEVEL = {"patient": "study", "study": "series"}
 
 
-def _table(model) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectRows)
-    view.setAlternatingRowColors(True)
-    view.verticalHeader().setVisible(False)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
-    view.horizontalHeader().setStretchLastSection(True)
-    return view
+def _table(model):
+    return table_view(model, multi_select=True)
 
 
 class QueryForm(QWidget):
@@ -105,7 +98,7 @@ class PacsQueryDialog(QDialog):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
-        self.send_model = SendStatusModel()
+        self.send_model = send_status_model()
         self.send_view = _table(self.send_model)
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -217,7 +210,7 @@ class PacsQueryDialog(QDialog):
 
     def drill_down(self, index) -> None:
         """Double-click a patient to list its studies, a study to list its series."""
-        match = self.matches.data(index, MatchRole)
+        match = self.matches.data(index, RowRole)
         if match is None or match.level not in NEXT_LEVEL:
             return
         self.form.set_level(NEXT_LEVEL[match.level])

@@ -44,7 +44,7 @@ class ValidityModel:
 
     @property
     def global_importance(self) -> list[tuple[str, float]]:
-        items = self.bundle.ms.get("global_importance", {})
+        items = self.bundle.config.get("global_importance", {})
         return sorted(items.items(), key=lambda kv: -kv[1])
 
     @property

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 
+from medstation.gui.table_model import RowTableModel, columns_by_key, default_text
+
 # (header, table column, kind) - kind: "text", "int", "float", "af", "prob"
 VARIANT_COLUMNS = [
     ("Chrom", "chrom", "text"), ("Position", "pos", "int"), ("Ref", "ref", "text"), ("Alt", "alt", "text"),
@@ -84,14 +86,6 @@ class VariantTableModel(QAbstractTableModel):
         if name == "chrom":
             return column.astype(str).to_numpy(dtype=object)
         return column.to_numpy()
-
-    def refresh_column(self, name: str) -> None:
-        """Re-read one column after an analysis filled it (classes, validity scores)."""
-        for j, (_h, col, _k) in enumerate(VARIANT_COLUMNS):
-            if col == name and self.table is not None:
-                self._columns[j] = self._column_array(name)
-                if self.rowCount():
-                    self.dataChanged.emit(self.index(0, j), self.index(self.rowCount() - 1, j))
 
     def row_index(self, view_row: int) -> int:
         """The table row shown at ``view_row``."""
@@ -197,42 +191,19 @@ def _display(value, kind: str) -> str:
     return f"{number:.3g}" if abs(number) < 1e4 else f"{number:.0f}"
 
 
-class RecordsModel(QAbstractTableModel):
+def record_text(value) -> str:
+    """How a record's value reads in a genomics table: yes/no, 3 significant digits, lists joined."""
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return default_text(value)
+
+
+class RecordsModel(RowTableModel):
     """A read-only table of dictionaries (evidence criteria, PGx calls, recommendations, HMM segments)."""
 
     def __init__(self, columns: list[tuple[str, str]], parent=None):
-        super().__init__(parent)
-        self.columns = columns  # (header, key)
-        self.records: list[dict] = []
+        super().__init__(columns_by_key(columns, record_text), parent=parent)
 
-    def set_records(self, records: list[dict]) -> None:
-        self.beginResetModel()
-        self.records = list(records)
-        self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.records)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.columns)
-
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if role != Qt.DisplayRole:
-            return None
-        if orientation == Qt.Horizontal:
-            return self.columns[section][0] if 0 <= section < len(self.columns) else None
-        return str(section + 1)
-
-    def data(self, index, role=Qt.DisplayRole):
-        if not index.isValid() or not (0 <= index.row() < len(self.records)):
-            return None
-        value = self.records[index.row()].get(self.columns[index.column()][1])
-        if role in (Qt.DisplayRole, Qt.ToolTipRole):
-            if isinstance(value, bool):
-                return "yes" if value else "no"
-            if isinstance(value, float):
-                return f"{value:.3g}"
-            if isinstance(value, list):
-                return ", ".join(map(str, value))
-            return "" if value is None else str(value)
-        return None
+    @property
+    def records(self) -> list[dict]:
+        return self.rows

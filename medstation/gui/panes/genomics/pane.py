@@ -15,22 +15,13 @@ from medstation.gui.panes.empty import EmptyState
 from medstation.gui.panes.genomics.filters import VariantFilterBar
 from medstation.gui.panes.genomics.models import RecordsModel, VariantTableModel
 from medstation.gui.panes.genomics.plots import GenomeTrack, ShapWaterfallPlot
+from medstation.gui.table_model import table_view
 
 VCF_FILTERS = "Variant files (*.vcf *.vcf.gz *.vcf.bgz *.bcf);;All files (*)"
 
 
-def _table_view(model) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setSelectionBehavior(QTableView.SelectRows)
-    view.setSelectionMode(QTableView.SingleSelection)
-    view.setAlternatingRowColors(True)
-    view.verticalHeader().setVisible(False)
-    view.verticalHeader().setDefaultSectionSize(22)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
-    view.horizontalHeader().setStretchLastSection(True)
-    view.setWordWrap(False)
-    return view
+def _table_view(model):
+    return table_view(model, row_height=22)
 
 
 def _fit_columns(view: QTableView, max_width: int = 260) -> None:
@@ -162,10 +153,10 @@ class GenomicsPane(Pane):
         if len(paths) > 1:
             self.ctx.notify(f"Opening {Path(paths[0]).name}; the Genomics pane shows one VCF at a time")
         self.empty.add_source(Path(paths[0]))
-        from medstation.services.genomics import analyse
+        from medstation.services import genomics as service
 
-        self.ctx.jobs.submit(f"Opening {Path(paths[0]).name}", analyse, Path(paths[0]), on_result=self.show_analysis,
-                             on_error=self.ctx.show_error, kept="the previously shown VCF stays open")
+        self.submit("file", f"Opening {Path(paths[0]).name}", service.analyse, Path(paths[0]),
+                    subject=Path(paths[0]), on_result=self.show_analysis, kept="the previously shown VCF stays open")
 
     def show_analysis(self, analysis) -> None:
         self.analysis = analysis
@@ -200,8 +191,8 @@ class GenomicsPane(Pane):
 
     def _show_pgx(self, result) -> None:
         if result is None:
-            self.pgx_model.set_records([])
-            self.advice_model.set_records([])
+            self.pgx_model.set_rows([])
+            self.advice_model.set_rows([])
             self.pgx_title.setText("Pharmacogenomics not available.")
             return
         rows = []
@@ -209,8 +200,8 @@ class GenomicsPane(Pane):
             row = call.as_dict()
             row["tested"] = f"{row['positions_tested']} of {row['positions_total']}"
             rows.append(row)
-        self.pgx_model.set_records(rows)
-        self.advice_model.set_records([a.as_dict() for a in result.advice])
+        self.pgx_model.set_rows(rows)
+        self.advice_model.set_rows([a.as_dict() for a in result.advice])
         _fit_columns(self.pgx_view, 200)
         for column, width in enumerate((110, 120, 170, 70)):
             self.advice_view.setColumnWidth(column, width)
@@ -222,7 +213,7 @@ class GenomicsPane(Pane):
 
     def _show_hmm(self, hmm) -> None:
         if hmm is None:
-            self.segment_model.set_records([])
+            self.segment_model.set_rows([])
             self.track.caption.setText("No HMM analysis for this file: " + "; ".join(self.analysis.notes[-1:]))
             return
         self.hmm_sample.blockSignals(True)
@@ -237,7 +228,7 @@ class GenomicsPane(Pane):
         if hmm is None or not sample:
             return
         self.track.show_segments(hmm, sample)
-        self.segment_model.set_records([s.as_dict() for s in hmm.segments if s.sample == sample])
+        self.segment_model.set_rows([s.as_dict() for s in hmm.segments if s.sample == sample])
         _fit_columns(self.segment_view, 180)
 
     def _show_sources(self, analysis) -> None:
@@ -266,9 +257,9 @@ class GenomicsPane(Pane):
         self._selected_row = row
         self.show_evidence(row)
         if self.analysis.model is not None:
-            self.ctx.jobs.submit("Explaining call", _explain, self.analysis.model,
-                                 self.analysis.variants.table.iloc[[row]],
-                                 on_result=lambda w, r=row: self._show_waterfall(r, w), on_error=self.ctx.show_error)
+            self.submit("explain", "Explaining call", _explain, self.analysis.model,
+                        self.analysis.variants.table.iloc[[row]], subject=row,
+                        on_result=lambda w, r=row: self._show_waterfall(r, w))
 
     def show_evidence(self, row: int) -> None:
         from medstation.core.genomics.acmg import evidence_for
@@ -276,7 +267,7 @@ class GenomicsPane(Pane):
         table = self.analysis.variants.table
         record = table.iloc[row]
         evidence = evidence_for(record, table.attrs.get("population_field", ""))
-        self.evidence_model.set_records([e.as_dict() for e in evidence])
+        self.evidence_model.set_rows([e.as_dict() for e in evidence])
         self.evidence_view.resizeRowsToContents()
         hgvs = record["hgvsp"] or record["hgvsc"]
         self.evidence_title.setText(f"<b>{record['chrom']}:{record['pos']} {record['ref']}&gt;{record['alt']}</b> "
@@ -299,9 +290,10 @@ class GenomicsPane(Pane):
             self.export_report(Path(folder))
 
     def export_report(self, folder: Path):
-        return self.ctx.jobs.submit("Writing genomics report", _write_report, self.analysis, folder,
-                                    on_result=self._report_done, on_error=self.ctx.show_error,
-                                    kept="the analysis on screen is unchanged")
+        from medstation.services import genomics as service
+
+        return self.submit("report", "Writing genomics report", service.export_report, self.analysis, folder,
+                           on_result=self._report_done, kept="the analysis on screen is unchanged")
 
     def _report_done(self, paths) -> None:
         self.ctx.notify(f"Report written: {paths[0]} and {paths[1].name}")
@@ -327,9 +319,3 @@ def _variant_files(paths: list[Path]) -> list[Path]:
 
 def _explain(model, rows, ctx=None):
     return model.explain(rows)
-
-
-def _write_report(analysis, folder: Path, ctx=None):
-    from medstation.services.genomics import export_report
-
-    return export_report(analysis, folder)

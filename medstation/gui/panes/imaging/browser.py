@@ -40,29 +40,26 @@ class SeriesTreeModel(QStandardItemModel):
         self.series_items: dict[str, QStandardItem] = {}
         self.thumbnails: dict[str, QPixmap] = {}  # kept across reloads of the tree
 
-    def reload(self) -> None:
-        from medstation.core.imaging import index
-
+    def fill(self, patients: list[dict]) -> None:
+        """Show the study tree read from the index (``services.imaging.study_tree``, on a worker)."""
         self.removeRows(0, self.rowCount())
         self.series_items.clear()
-        for patient in index.list_patients():
+        for patient in patients:
             name = str(patient.get("name") or "(no name)")
             label = f"{name}  [{patient.get('patient_id') or 'no ID'}]"
             extra = " ".join(filter(None, [_date(patient.get("birth_date")), str(patient.get("sex") or "")]))
             p_row = _row("patient", [label, "", extra, ""])
             self.appendRow(p_row)
-            for study in index.list_studies(patient.get("patient_id")):
+            for study in patient["studies"]:
                 self._add_study(p_row[0], study)
 
     def _add_study(self, parent: QStandardItem, study: dict) -> None:
-        from medstation.core.imaging import index
-
         modalities = study.get("modalities") or ""
         modalities = modalities if isinstance(modalities, str) else "/".join(modalities)
         s_row = _row("study", [study.get("description") or "(study)", modalities, _date(study.get("date")),
                                f"{study.get('series_count', 0)} series"])
         parent.appendRow(s_row)
-        for series in index.list_series(study["study_uid"]):
+        for series in study["series"]:
             uid = series["series_uid"]
             number = series.get("number")
             title = f"#{number} " if number not in (None, "") else ""
@@ -171,8 +168,8 @@ class SeriesBrowser(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(split)
 
-    def reload(self) -> None:
-        self.model.reload()
+    def fill(self, patients: list[dict]) -> None:
+        self.model.fill(patients)
         self.tree.expandAll()
         for column in (1, 2, 3):
             self.tree.resizeColumnToContents(column)

@@ -6,10 +6,11 @@ Each fitting model is checked against its intended use first: a series outside i
 says why in words. "Run outside intended use..." asks for confirmation and then scores it anyway; every result of
 such a run (the panel, the heat map, the exported DICOM) is marked as outside intended use.
 
-Scoring and explaining run as background jobs (ctx.jobs); results for a series that is no longer on screen are
-dropped. Clicking the score plot jumps the viewer to that slice and explains it. "Export DICOM..." writes the
-explained slice as a Secondary Capture of the heat map (in the window on screen) and a Comprehensive SR naming the
-model, version, weights sha256 and method, ready to send back to the PACS.
+Scoring and explaining run as background jobs submitted through the Imaging pane (``Pane.submit``), so the
+pane's closing guard covers them and results for a series that is no longer on screen are dropped. Clicking the
+score plot jumps the viewer to that slice and explains it. "Export DICOM..." writes the explained slice as a
+Secondary Capture of the heat map (in the window on screen) and a Comprehensive SR naming the model, version,
+weights sha256 and method, ready to send back to the PACS.
 """
 from __future__ import annotations
 
@@ -113,7 +114,6 @@ class ExplainPanel(QWidget):
         self.explanation = None
         self.fits = {}  # model name -> matching.Match for the series on screen
         self.override = ""  # refusal sentence the user confirmed running past, for the model and series on screen
-        self._jobs = []
         self._build()
         pane.volume_loaded.connect(self.set_volume)
         pane.viewer.index_changed.connect(self.plot.set_cursor)
@@ -180,9 +180,7 @@ class ExplainPanel(QWidget):
     # the series on screen ------------------------------------------------------------------------------------
     def set_volume(self, volume) -> None:
         self.volume, self.model, self.result, self.explanation = volume, None, None, None
-        for job in self._jobs:
-            job.cancel()
-        self._jobs = []
+        self.pane.cancel("why")
         self.plot.set_scores(np.zeros(0), 0.5)
         self._clear_why()
         self.models.clear()
@@ -214,12 +212,12 @@ class ExplainPanel(QWidget):
         bundle = registry.find(name)
         for i, label in enumerate(bundle.labels):
             self.target.addItem(label, i)
-        positive = bundle.ms.get("positive_label")
+        positive = bundle.config.get("positive_label")
         if positive in bundle.labels:
             self.target.setCurrentIndex(bundle.labels.index(positive))
         self.card_link.setText(f'<a href="{name}">Model card of {name} {bundle.version}...</a>')
         self.notice.setText(f"{name} is a demonstration model, not for clinical use."
-                            if bundle.ms.get("demonstration") else str(bundle.metadata.get("intended_use", "")))
+                            if bundle.config.get("demonstration") else str(bundle.metadata.get("intended_use", "")))
         fit = self.fits.get(name)
         if fit is not None and not fit.within_use:
             self.override_button.setVisible(True)
@@ -265,16 +263,12 @@ class ExplainPanel(QWidget):
             return
         self.status.setText(f"Scoring {volume.shape[0]} slice(s) with {name}...")
         self.run_button.setEnabled(False)
-        job = self.ctx.jobs.submit(f"Scoring series with {name}", _score_work, name,
-                                   self.ctx.settings.get("device", "auto"), volume, self.override,
-                                   on_result=lambda out, v=volume: self._scored(v, out),
-                                   on_error=self._failed, kept="the images on screen are unchanged")
-        self._jobs.append(job)
+        self.pane.submit("why", f"Scoring series with {name}", _score_work, name,
+                         self.ctx.settings.get("device", "auto"), volume, self.override, subject=volume,
+                         on_result=self._scored, on_error=self._failed, kept="the images on screen are unchanged")
 
-    def _scored(self, volume, out) -> None:
+    def _scored(self, out) -> None:
         self.run_button.setEnabled(True)
-        if volume is not self.volume:
-            return
         self.model, self.result = out
         scores = np.array([s.score for s in self.result.scores])
         self.plot.set_scores(scores, self.result.threshold)
@@ -307,16 +301,13 @@ class ExplainPanel(QWidget):
             return
         volume, method = self.volume, self.method.currentData()
         class_index = self.target.currentData()
-        job = self.ctx.jobs.submit(f"{METHODS[method]} of slice {z + 1}", _explain_work, self.model, volume, z,
-                                   method, class_index if class_index is not None else self.model.positive_index,
-                                   self.result.outside_use if self.result is not None else "",
-                                   on_result=lambda why, v=volume: self._explained(v, why),
-                                   on_error=self._failed, kept="the scores and images are unchanged")
-        self._jobs.append(job)
+        self.pane.submit("why", f"{METHODS[method]} of slice {z + 1}", _explain_work, self.model, volume, z,
+                         method, class_index if class_index is not None else self.model.positive_index,
+                         self.result.outside_use if self.result is not None else "",
+                         subject=volume, on_result=self._explained, on_error=self._failed,
+                         kept="the scores and images are unchanged")
 
-    def _explained(self, volume, why) -> None:
-        if volume is not self.volume:
-            return
+    def _explained(self, why) -> None:
         self.explanation = why
         self.pane.viewer.clear_heatmaps()
         self.pane.viewer.set_heatmap(why.index, why.heatmap)
@@ -349,11 +340,11 @@ class ExplainPanel(QWidget):
             return
         window = self.pane.viewer.window
         self.export_button.setEnabled(False)
-        # not cancelled when another series opens: what the user asked to save is saved
-        self.ctx.jobs.submit(f"Exporting DICOM result of slice {why.index + 1}", _export_work, volume, why,
-                             window.center, window.width, folder,
-                             on_result=lambda files, v=volume: self._exported(v, files),
-                             on_error=self._export_failed, kept="the prediction and heat map are unchanged")
+        # its own slot, not cancelled when another series opens: what the user asked to save is saved
+        self.pane.submit("export", f"Exporting DICOM result of slice {why.index + 1}", _export_work, volume, why,
+                         window.center, window.width, folder,
+                         on_result=lambda files, v=volume: self._exported(v, files),
+                         on_error=self._export_failed, kept="the prediction and heat map are unchanged")
 
     def _exported(self, volume, files) -> None:
         if volume is self.volume and self.explanation is not None:
@@ -370,6 +361,4 @@ class ExplainPanel(QWidget):
         self.ctx.show_error(text)
 
     def open_card(self, name: str) -> None:
-        window = self.window()
-        if hasattr(window, "show_models"):
-            window.show_models(select=name)
+        self.ctx.show_model_card(name)

@@ -13,7 +13,6 @@ from medstation.gui import ask
 from medstation.gui.context import AppContext
 from medstation.gui.panes.base import Pane
 from medstation.gui.panes.empty import EmptyState
-from medstation.gui.panes.imaging import tasks as work
 from medstation.gui.panes.imaging import planes
 from medstation.gui.panes.imaging.browser import SeriesBrowser, ThumbnailSink, make_thumbnails
 from medstation.gui.panes.imaging.controls import SHORTCUTS, HeatmapControls, ViewerToolbar
@@ -37,11 +36,8 @@ class ImagingPane(Pane):
     def __init__(self, ctx: AppContext, parent=None):
         super().__init__(ctx, parent)
         self._series_uid: str | None = None
-        self._loads: list = []
-        self._compare_loads: list = []
         self._full_shown = False
         self._header_key = None
-        self._closing = False
         self._header_timer = QTimer(self)
         self._header_timer.setSingleShot(True)
         self._header_timer.setInterval(150)  # read the header once scrolling pauses
@@ -51,12 +47,23 @@ class ImagingPane(Pane):
         QTimer.singleShot(0, self._list_studies)  # after the window is on screen: the index opens the database
 
     def _list_studies(self) -> None:
-        if self._closing:
-            return
-        self.browser.reload()
-        self._make_thumbnails(self.browser.model.series_uids())
-        if self.browser.model.series_uids():
+        self.refresh_studies(then=self._studies_listed)
+
+    def _studies_listed(self) -> None:
+        uids = self.browser.model.series_uids()
+        self._make_thumbnails(uids)
+        if uids:
             self.browser.summary.setText("Studies imported before; choose a series to view it.")
+
+    def refresh_studies(self, then=None) -> None:
+        """Re-read the study tree on a worker (three queries, however many studies) and show it; ``then()`` runs
+        once the browser shows it."""
+        def shown(patients) -> None:
+            self.browser.fill(patients)
+            if then is not None:
+                then()
+
+        self.submit("studies", "Reading the study index", service.study_tree, on_result=shown)
 
     # layout -----------------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -138,12 +145,6 @@ class ImagingPane(Pane):
     def current_index(self) -> int:
         return self.viewer.index
 
-    def _submit(self, title: str, fn, *args, **kwargs):
-        """Start background work, unless the window is closing (late results then start nothing new)."""
-        if self._closing:
-            return None
-        return self.ctx.jobs.submit(title, fn, *args, **kwargs)
-
     # importing --------------------------------------------------------------------------------------------
     def _ask_folder(self) -> None:
         path = ask.open_folder(self, "Open DICOM folder")
@@ -153,66 +154,75 @@ class ImagingPane(Pane):
     def open_paths(self, paths: list[Path]) -> None:
         super().open_paths(paths)
         before = set(self.browser.model.series_uids())
-        job = self._submit("Importing DICOM", work.index_paths, [str(p) for p in paths],
-                                   on_result=lambda report: self._imported(report, before),
-                                   on_error=self._import_failed, kept="what was imported before stays listed")
+        job = self.submit("import", "Importing DICOM", service.import_paths, [str(p) for p in paths],
+                          on_result=lambda report: self._imported(report, before),
+                          on_error=self._import_failed, kept="what was imported before stays listed")
         if job is not None:
             job.cancelled.connect(lambda: self._import_failed(""))
         self._importing = [Path(p) for p in paths]
 
     def _import_failed(self, text: str) -> None:
-        if self._closing:
+        if self.closing:
             return
-        self.browser.reload()
+        self.refresh_studies()
         if text:
             self.ctx.show_error(text)
         else:
             self.ctx.notify("Import cancelled; the files imported before stay listed.")
 
     def _imported(self, report, before: set[str]) -> None:
-        if self._closing:
+        if self.closing:
             return
         for path in getattr(self, "_importing", []):
             self.empty.add_source(path, f"- {report.summary()}")
-        self.browser.reload()
         self.browser.show_report(report)
         self.ctx.notify(report.summary())
+        self.refresh_studies(then=lambda: self._show_imported(report, before))
+
+    def _show_imported(self, report, before: set[str]) -> None:
         uids = self.browser.model.series_uids()
         new = [uid for uid in uids if uid not in before]
         self._make_thumbnails(new)
         self.import_finished.emit(report)
         if new:
             self.browser.select_series(new[0])
-        elif not uids:
+        elif not uids and not report.cancelled:
             self.ctx.show_error(f"No DICOM images were found: {report.summary()}")
 
     def _make_thumbnails(self, uids: list[str]) -> None:
-        if not uids or self._closing:
+        if not uids or self.closing:
             return
         sink = ThumbnailSink(self)
         sink.ready.connect(self.browser.model.set_thumbnail)
-        job = self._submit("Making thumbnails", make_thumbnails, uids, sink)
+        job = self.submit("thumbnails", "Making thumbnails", make_thumbnails, uids, sink)
         if job is not None:
             job.finished.connect(sink.deleteLater)
 
     # loading ----------------------------------------------------------------------------------------------
+    def show_series(self, series_uid: str) -> bool:
+        """Select and load a series of the study index (the cross-pane "open linked image"). False when the browser
+        does not list it yet: the index is then read again and the series shown if it is there."""
+        if self.browser.select_series(series_uid):
+            self.load_series(series_uid)
+            return True
+        # not in the tree yet (imported since it was read): read it again, then show the series if it is there
+        self.refresh_studies(then=lambda: self.browser.select_series(series_uid) and self.load_series(series_uid))
+        return False
+
     def load_series(self, series_uid: str) -> None:
         """Show ``series_uid``: its first image at once, then the whole series when it has been read."""
         if self.compare_viewer.isVisible() and self._series_uid and series_uid != self._series_uid:
             self.load_compare(series_uid)
             return
-        if series_uid == self._series_uid or self._closing:
+        if series_uid == self._series_uid or self.closing:
             return
-        for job in self._loads:
-            job.cancel()
         self._series_uid, self._full_shown = series_uid, False
         self._leave_mpr()
-        first = self._submit("Opening first image", work.first_slice, series_uid,
-                                     on_result=lambda vol, uid=series_uid: self._first_ready(uid, vol))
-        full = self._submit("Loading series", work.load_series, series_uid,
-                                    on_result=lambda vols, uid=series_uid: self._series_ready(uid, vols),
-                                    on_error=self.ctx.show_error, kept="the series on screen stays")
-        self._loads = [job for job in (first, full) if job is not None]
+        self.submit("series", "Opening first image", service.first_slice, series_uid, subject=series_uid,
+                    on_result=lambda vol, uid=series_uid: self._first_ready(uid, vol))
+        self.submit("series", "Loading series", service.open_series, series_uid, subject=series_uid,
+                    on_result=lambda vols, uid=series_uid: self._series_ready(uid, vols),
+                    kept="the series on screen stays")
 
     def _first_ready(self, uid: str, volume: Volume) -> None:
         if uid != self._series_uid or self._full_shown or volume is None:
@@ -222,7 +232,7 @@ class ImagingPane(Pane):
         self.first_slice_shown.emit(uid)
 
     def _series_ready(self, uid: str, volumes: list[Volume]) -> None:
-        if uid != self._series_uid or self._closing:
+        if uid != self._series_uid:
             return
         if not volumes:
             self.ctx.show_error(f"Series {uid} has no images that could be shown.")
@@ -253,20 +263,16 @@ class ImagingPane(Pane):
         self.heatmap_controls.refresh()
         for warning in volume.warnings:
             self.ctx.notify(warning)
-        service.viewed(volume.series_uid or self._series_uid or "",
-                       detail=f"{volume.modality} {volume.description}".strip() + f", {volume.pixels.shape[0]} image(s)")
+        shown = f"{volume.modality} {volume.description}".strip() + f", {volume.pixels.shape[0]} image(s)"
+        service.viewed(volume.series_uid or self._series_uid or "", detail=shown)
         self._show_header()
         self.volume_loaded.emit(volume)
 
     def load_compare(self, series_uid: str) -> None:
         """Show ``series_uid`` in the comparison viewer beside the main one."""
-        for job in self._compare_loads:
-            job.cancel()
         self._set_compare(True)
-        job = self._submit("Loading series to compare", work.load_series, series_uid,
-                                   on_result=self._compare_ready, on_error=self.ctx.show_error,
-                                   kept="the series on screen stays")
-        self._compare_loads = [job] if job else []
+        self.submit("compare", "Loading series to compare", service.open_series, series_uid, subject=series_uid,
+                    on_result=self._compare_ready, kept="the series on screen stays")
 
     def _compare_ready(self, volumes: list[Volume]) -> None:
         if not volumes:
@@ -299,9 +305,9 @@ class ImagingPane(Pane):
             return
         self._header_key = key
         where = volume.files[z] if 0 <= z < len(volume.files) else key
-        self._submit("Reading DICOM header", work.header, key,
-                             on_result=lambda ds, k=key: self._header_ready(k, ds, f"Image {z + 1}: {where}"),
-                             on_error=lambda text, k=key: self._header_ready(k, None, text))
+        self.submit("header", "Reading DICOM header", service.header, key, subject=key,
+                    on_result=lambda ds, k=key: self._header_ready(k, ds, f"Image {z + 1}: {where}"),
+                    on_error=lambda text, k=key: self._header_ready(k, None, text))
 
     def _header_ready(self, key, dataset, source: str) -> None:
         if key == self._header_key:  # an older request that finished late is dropped
@@ -386,7 +392,9 @@ class ImagingPane(Pane):
         self.toolbar.fps.setValue(float(prefs.get("fps", 10.0)))
 
     def shutdown(self) -> None:
-        self._closing = True
+        if self.closing:
+            return  # the window closes once; a second close has nothing left to stop
+        super().shutdown()
         self._header_timer.stop()
         self._header_timer.timeout.disconnect(self._read_header)
         for viewer in [self.viewer, self.compare_viewer] + self.mpr_viewers:

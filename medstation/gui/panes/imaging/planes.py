@@ -51,14 +51,6 @@ def native_plane(volume: Volume) -> str:
     return "axial"
 
 
-def to_voxel(volume: Volume, plane: str, index: int, row: int, col: int) -> tuple[int, int, int]:
-    from medstation.core.imaging import geometry
-
-    if plane == NATIVE:
-        return int(index), int(row), int(col)
-    return geometry.plane_to_voxel(volume, plane, index, row, col)
-
-
 def from_voxel(volume: Volume, plane: str, zyx) -> tuple[int, int, int]:
     """(plane index, row, col) where voxel ``zyx`` appears in ``plane``."""
     from medstation.core.imaging import geometry

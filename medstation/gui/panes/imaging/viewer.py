@@ -185,11 +185,6 @@ class SliceViewer(QWidget):
         self.view.scaleBy((1.0 / factor, 1.0 / factor))
         self.view.updateMatrix()
 
-    def zoom_factor(self) -> float:
-        """Screen pixels per image millimetre."""
-        width = self.view.viewRect().width()
-        return self.view.width() / width if width else 1.0
-
     # window / level ---------------------------------------------------------------------------------------
     def set_window(self, center: float, width: float, name: str = "") -> None:
         self.window = WindowLevel(float(center), max(float(width), 1.0), name)

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QKeySequence, QShortcut, QTextCursor
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QListView,
-                               QPushButton, QSplitter, QStackedWidget, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListView, QPushButton, QSplitter, QStackedWidget,
+                               QVBoxLayout, QWidget)
 
 from medstation.core.notes.lexicon import OBSERVATIONS as LABELS
 from medstation.gui.context import AppContext
@@ -14,11 +14,13 @@ from medstation.gui.panes.base import Pane
 from medstation.gui.panes.empty import EmptyState
 from medstation.gui.panes.notes import actions
 from medstation.gui.panes.notes.models import ConceptTableModel, LabelTableModel, NoteListModel
+from medstation.gui.panes.notes.state import CONCEPTS, EVIDENCE, NotesState
 from medstation.gui.panes.notes.text_view import NoteTextView
+from medstation.gui.table_model import table_view
 
 NOTE_FILTER = ("Notes (*.txt *.md *.xml *.csv *.tsv *.json *.dcm);;Text (*.txt *.md);;CSV (*.csv *.tsv);;"
                "FHIR JSON (*.json);;DICOM SR (*.dcm);;All files (*)")
-MODES = (("evidence", "Evidence (SHAP)"), ("concepts", "Concepts (ConText)"))
+MODES = ((EVIDENCE, "Evidence (SHAP)"), (CONCEPTS, "Concepts (ConText)"))
 
 
 class NotesPane(Pane):
@@ -30,12 +32,7 @@ class NotesPane(Pane):
     def __init__(self, ctx: AppContext, parent=None):
         super().__init__(ctx, parent)
         prefs = ctx.settings.pane(self.key) or {}
-        self.mode = prefs.get("mode", "evidence")
-        self.reports: dict[int, object] = {}          # note row -> NoteReport
-        self.explanations: dict[tuple[int, str], object] = {}
-        self.current_row = -1
-        self.analysis_job = None
-        self.explain_job = None
+        self.state = NotesState(mode=prefs.get("mode", EVIDENCE) if prefs.get("mode") in dict(MODES) else EVIDENCE)
         self.note_window = None
         self._build()
         self.empty.open_requested.connect(self.choose_files)
@@ -59,7 +56,7 @@ class NotesPane(Pane):
         self.mode_box = QComboBox()
         for key, text in MODES:
             self.mode_box.addItem(text, key)
-        self.mode_box.setCurrentIndex([k for k, _ in MODES].index(self.mode) if self.mode in dict(MODES) else 0)
+        self.mode_box.setCurrentIndex([k for k, _ in MODES].index(self.state.mode))
         self.mode_box.currentIndexChanged.connect(self._mode_changed)
         self.label_box = QComboBox()
         self.label_box.addItems(LABELS)
@@ -79,7 +76,7 @@ class NotesPane(Pane):
         return bar
 
     def _build_workspace(self) -> QWidget:
-        self.note_list = NoteListModel(self)
+        self.note_list = NoteListModel(self.state, self)
         self.note_view = QListView()
         self.note_view.setModel(self.note_list)
         self.note_view.selectionModel().currentChanged.connect(lambda cur, _prev: self.select_note(cur.row()))
@@ -101,9 +98,9 @@ class NotesPane(Pane):
             column.addWidget(widget, stretch)
         self.labels = LabelTableModel(self)
         self.concepts = ConceptTableModel(self)
-        self.label_table = self._table(self.labels)
+        self.label_table = table_view(self.labels, fit_contents=True, alternating=False)
         self.label_table.clicked.connect(lambda index: self.explain(self.labels.rows[index.row()][0]))
-        self.concept_table = self._table(self.concepts)
+        self.concept_table = table_view(self.concepts, fit_contents=True, alternating=False)
         self.concept_table.clicked.connect(self._concept_clicked)
         side = QSplitter(Qt.Vertical)
         side.addWidget(self._titled("Labels: model probabilities and the rule labeler - click to explain",
@@ -116,15 +113,6 @@ class NotesPane(Pane):
         split.setSizes([190, 690, 620])
         return split
 
-    def _table(self, model) -> QTableView:
-        table = QTableView()
-        table.setModel(model)
-        table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SingleSelection)
-        table.verticalHeader().setVisible(False)
-        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        table.horizontalHeader().setStretchLastSection(True)
-        return table
 
     @staticmethod
     def _titled(title: str, widget: QWidget) -> QWidget:
@@ -149,8 +137,8 @@ class NotesPane(Pane):
 
         for path in paths:
             self.empty.add_source(Path(path))
-        self.ctx.jobs.submit("Reading notes", read_files, [Path(p) for p in paths], on_result=self._notes_read,
-                             on_error=self.ctx.show_error, kept="notes opened before are kept")
+        self.submit("open", "Reading notes", read_files, [Path(p) for p in paths], on_result=self._notes_read,
+                    kept="notes opened before are kept")
 
     def _notes_read(self, result) -> None:
         notes, links, errors = result
@@ -173,8 +161,8 @@ class NotesPane(Pane):
         actions.explain(self, label)
 
     def _mode_changed(self, _index: int) -> None:
-        self.mode = self.mode_box.currentData()
-        self.ctx.settings.set_pane(self.key, {"mode": self.mode})
+        self.state.mode = self.mode_box.currentData()
+        self.ctx.settings.set_pane(self.key, {"mode": self.state.mode})
         actions.render(self)
 
     def toggle_mode(self) -> None:
@@ -198,8 +186,6 @@ class NotesPane(Pane):
                 ("Alt+H", "Switch highlighting between SHAP evidence and concepts")]
 
     def shutdown(self) -> None:
-        for job in (self.analysis_job, self.explain_job):
-            if job is not None:
-                job.cancel()
+        super().shutdown()
         if self.note_window is not None:
             self.note_window.close()

@@ -7,11 +7,9 @@ mapping, a model no better than the median - is one banner above the tabs, repla
 """
 from __future__ import annotations
 
-import csv
 from datetime import date
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (QComboBox, QDateEdit, QHBoxLayout, QLabel, QPushButton, QStackedWidget, QTabWidget,
                                QVBoxLayout, QWidget)
@@ -25,9 +23,9 @@ from medstation.gui.panes.empty import EmptyState
 from medstation.gui.panes.resources import mapping_dialog
 from medstation.gui.panes.resources.views import (ArrivalsTab, CensusTab, DriversTab, ForecastTab, LosTab,
                                                   QuarantineTab)
+from medstation.services import resources as service
 
 ALL = "All units"
-MAX_FORECAST_UNITS = 12  # the busiest units are forecast up front; others on demand
 
 
 class SnapshotStrip(QWidget):
@@ -66,7 +64,6 @@ class ResourcesPane(Pane):
         self.forecasts: dict[str, object] = {}
         self.insights = None
         self.report: store.ImportReport | None = None
-        self.jobs: dict[str, object] = {}
         self._pending: set[str] = set()  # units whose forecast was asked for on demand
         self.notes: dict[str, str] = {}  # banner lines about the file on screen, by what raised them
         self._build()
@@ -156,17 +153,8 @@ class ResourcesPane(Pane):
             self.open_paths([Path(p) for p in paths])
 
     def open_sample(self) -> None:
-        from medstation.core import paths
-        from medstation.core.resources.generate import generate, write
-
-        target = paths.cache_dir() / "resources" / "sample-hospital.csv"
-
-        def make(ctx):
-            ctx.progress(0.1, None, "generating 365 days of the sample hospital")
-            return write(generate(days=365, seed=7), target)
-
-        self.ctx.jobs.submit("Sample hospital", make, on_result=lambda p: self._import(Path(p), self._guess(p)),
-                             on_error=self._failed("import"))
+        self.submit("import", "Sample hospital", service.sample_hospital,
+                    on_result=lambda p: self._import(Path(p), self._guess(p)), on_error=self._failed("import"))
 
     def open_paths(self, paths: list[Path]) -> None:
         super().open_paths(paths)
@@ -180,9 +168,7 @@ class ResourcesPane(Pane):
             self._import(path, chosen)
 
     def _guess(self, path: Path) -> mapping.Mapping:
-        from medstation.services.resources import mapping_for
-
-        return mapping_for(Path(path))
+        return service.mapping_for(Path(path))
 
     def _mapping_for(self, path: Path, force_dialog: bool = False) -> mapping.Mapping | None:
         if path.suffix.lower() == ".json":
@@ -216,15 +202,8 @@ class ResourcesPane(Pane):
     def _import(self, path: Path, chosen: mapping.Mapping) -> None:
         self.notes = {}  # the banner speaks of the file being opened now, never of earlier ones
         self.say("import", "")
-        def work(ctx):
-            report = store.import_file(path, chosen, ctx.sub(0.0, 0.9))
-            ds = store.Dataset(store.dataset_path(path))
-            ctx.progress(0.95, None, "summarising census")
-            return report, ds, ds.summary()
-
-        self.jobs["import"] = self.ctx.jobs.submit(f"Importing {path.name}", work, on_result=self._loaded,
-                                                   on_error=self._failed("import"),
-                                                   kept="the data already shown is kept")
+        self.submit("import", f"Importing {path.name}", service.import_dataset, path, chosen,
+                    on_result=self._loaded, on_error=self._failed("import"), kept="the data already shown is kept")
 
     def _loaded(self, result) -> None:
         report, dataset, summary = result
@@ -234,7 +213,6 @@ class ResourcesPane(Pane):
         self.forecasts, self.insights, self._pending = {}, None, set()
         self.notes = {}
         self.say("import", " ".join(report.warnings))
-        self.ctx.audit("open", str(report.path), detail=report.summary())
         self.ctx.notify(report.summary())
         los_only = dataset.los_only
         self.source.setText(f"<b>{dataset.name}</b>: {report.loaded:,} stays" +
@@ -319,36 +297,26 @@ class ResourcesPane(Pane):
             w = s.series(units, start, end)
             return {units[0]: (w["census"], w["capacity"])}
         lines = {ALL: (s.series(None, start, end)["census"], float(s.capacity.sum()))}
-        busiest = np.argsort(-s.census.mean(1))[:6]
         win = s.window(start, end)
-        for i in sorted(busiest):
-            lines[s.units[i]] = (s.census[i, win], float(s.capacity[i]))
+        for unit in service.busiest_units(s, 6):
+            i = s.units.index(unit)
+            lines[unit] = (s.census[i, win], float(s.capacity[i]))
         return lines
 
     # forecast -------------------------------------------------------------------------------------------------
-    def _forecast_units(self) -> list[str]:
-        order = np.argsort(-self.summary.census.mean(1))[:MAX_FORECAST_UNITS]
-        return [self.summary.units[i] for i in sorted(order)]
-
     def start_forecast(self, units: list[str] | None = None) -> None:
         if self.summary is None or self.dataset.los_only:
             return
-        from medstation.core.resources.forecast import forecast_summary
-
         horizon = self.forecast_tab.horizon.value()
-        chosen = units or self._forecast_units()
-        self.jobs["forecast"] = self.ctx.jobs.submit(
-            "Census forecast", forecast_summary, self.summary, horizon, 4, chosen,
-            on_result=self._forecast_ready, on_error=self._failed("forecast"), kept="the dashboards are unaffected")
+        self.submit("forecast", "Census forecast", service.forecast, self.summary, self.dataset.name, horizon, 4,
+                    units, subject=self.dataset.path, on_result=self._forecast_ready, on_error=self._failed("forecast"),
+                    kept="the dashboards are unaffected")
 
     def _forecast_ready(self, fc) -> None:
         if units_new := {u.unit: u for u in fc.units}:
             if any(len(u.mean) != fc.horizon for u in self.forecasts.values()):
                 self.forecasts = {}
             self.forecasts.update(units_new)
-        self.ctx.audit("infer", self.dataset.name if self.dataset else "resources",
-                       detail=f"census forecast {fc.horizon} days for {len(fc.units)} series, backtested",
-                       model="census-ets", model_version="statsmodels")
         self.forecast_tab.show_table(list(self.forecasts.values()))
         self._show_forecast()
 
@@ -370,22 +338,15 @@ class ResourcesPane(Pane):
 
     # length of stay -------------------------------------------------------------------------------------------
     def start_los(self) -> None:
-        from medstation.services.resources import los_insights
-
         ds = self.dataset
-        self.jobs["los"] = self.ctx.jobs.submit(
-            "Length-of-stay model", los_insights, ds.path, ds.length_unit, ds.length_scale,
-            on_result=self._los_ready, on_error=self._failed("los"), kept="the dashboards and forecast are unaffected")
+        self.submit(
+            "los", "Length-of-stay model", service.los_insights, ds.path, ds.length_unit, ds.length_scale,
+            subject=ds.path, on_result=self._los_ready, on_error=self._failed("los"),
+            kept="the dashboards and forecast are unaffected")
 
     def _los_ready(self, insights) -> None:
-        from medstation.services.resources import MODEL_NAME
-
         self.insights = insights
         m = insights.model
-        self.ctx.audit("infer", self.dataset.name, model=MODEL_NAME, model_version="run-time",
-                       detail=f"length-of-stay model on {len(m.data.y)} encounters, held-out MAE {m.mae:.2f} "
-                              f"{m.unit} (unit x admission-type median {m.group_mae:.2f}, overall median "
-                              f"{m.baseline_mae:.2f}); SHAP for {len(insights.sample)} patients")
         self.say("los", "" if m.beats_baseline else m.verdict())
         self.drivers_tab.show_insights(insights, self.dataset.length_unit)
         if len(insights.sample):
@@ -405,7 +366,7 @@ class ResourcesPane(Pane):
         self.drivers_tab.waterfall.show_patient(title, m.expected_value,
                                                 [(m.data.label(f), v, c) for f, v, c in steps],
                                                 self.dataset.length_unit)
-        self.ctx.audit("view", str(ins.model.data.ids[index]), detail="length-of-stay drivers (waterfall)")
+        service.viewed(str(m.data.ids[index]), detail="length-of-stay drivers (waterfall)")
 
     # export ---------------------------------------------------------------------------------------------------
     def export_png(self) -> None:
@@ -413,10 +374,11 @@ class ResourcesPane(Pane):
         path = ask.save_file(self, "Export chart as PNG", f"resources-{name}.png", "PNG images (*.png)")
         if not path:
             return
-        if not self.tabs.currentWidget().grab().save(path, "PNG"):
-            self.say("export", f"Export to {path} failed: the image could not be written. Nothing was changed.")
+        try:
+            service.export_png(path, png_bytes(self.tabs.currentWidget()), name)
+        except OSError as exc:
+            self.say("export", f"Export to {path} failed: {exc}. Nothing was changed.")
             return
-        self.ctx.audit("export", path, detail=f"resources {name} chart (PNG)")
         self.ctx.notify(f"Saved {path}")
 
     def export_csv(self) -> None:
@@ -425,23 +387,24 @@ class ResourcesPane(Pane):
         path = ask.save_file(self, "Export data as CSV", f"resources-{name}.csv", "CSV files (*.csv)")
         if not path:
             return
-        written = write_tables(Path(path), tab.export_tables())
-        self.ctx.audit("export", path, detail=f"resources {name} data (CSV): {', '.join(p.name for p in written)}")
+        try:
+            written = service.export_tables(Path(path), tab.export_tables(), name)
+        except OSError as exc:
+            self.say("export", f"Export to {path} failed: {exc}. Nothing was changed.")
+            return
         self.ctx.notify(f"Saved {', '.join(p.name for p in written)}")
 
     def shutdown(self) -> None:
-        for job in self.jobs.values():
-            job.cancel()
+        super().shutdown()
 
 
-def write_tables(path: Path, tables: dict[str, tuple[list[str], list[list]]]) -> list[Path]:
-    """The first table goes to ``path``, the others beside it as ``<stem>-<name>.csv``; empty ones are skipped."""
-    written = []
-    for i, (name, (header, rows)) in enumerate(t for t in tables.items() if t[1][0]):
-        target = path if i == 0 else path.with_name(f"{path.stem}-{name}{path.suffix or '.csv'}")
-        with open(target, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(header)
-            writer.writerows(rows)
-        written.append(target)
-    return written
+def png_bytes(widget) -> bytes:
+    """The widget as it looks on screen, encoded as PNG."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.WriteOnly)
+    widget.grab().save(buffer, "PNG")
+    buffer.close()
+    return bytes(data.data())

@@ -3,25 +3,17 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QSpinBox, QSplitter, QTableView, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QSplitter, QVBoxLayout, QWidget
 
 from medstation.gui.panes.resources.charts import ArrivalsHeatmap, CensusChart, FlowChart, ForecastChart, LosBoxes
 from medstation.gui.panes.resources.drivers import Beeswarm, DriverBars, Waterfall
-from medstation.gui.panes.resources.models import (BacktestTableModel, ClusterTableModel, PatientTableModel,
-                                                   QuarantineTableModel, percent)
+from medstation.gui.panes.resources.models import (BACKTEST, CLUSTERS, PATIENTS, QUARANTINE, patient_columns, percent,
+                                                    rows_model)
+from medstation.gui.table_model import table_view
 
 
-def _table(model) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setSelectionBehavior(QTableView.SelectRows)
-    view.setSelectionMode(QTableView.SingleSelection)
-    view.verticalHeader().setVisible(False)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-    view.horizontalHeader().setStretchLastSection(True)
-    view.setSortingEnabled(False)
-    return view
+def _table(model):
+    return table_view(model, fit_contents=True, alternating=False)
 
 
 def _note(text: str = "") -> QLabel:
@@ -84,7 +76,7 @@ class ForecastTab(QWidget):
         self.horizon.setSuffix(" days")
         self.horizon.editingFinished.connect(lambda: self.horizon_changed.emit(self.horizon.value()))
         self.backtest = _note("The forecast runs in the background after the data load.")
-        self.table_model = BacktestTableModel(self)
+        self.table_model = rows_model(BACKTEST, self)
         self.table = _table(self.table_model)
         top = QHBoxLayout()
         top.addWidget(QLabel("Horizon"))
@@ -131,10 +123,10 @@ class DriversTab(QWidget):
         super().__init__(parent)
         self.header = _note("The length-of-stay model is trained on the loaded data in the background.")
         self.bars, self.swarm, self.waterfall = DriverBars(), Beeswarm(), Waterfall()
-        self.patients = PatientTableModel(self)
+        self.patients = rows_model(PATIENTS, self)
         self.patient_view = _table(self.patients)
         self.patient_view.clicked.connect(lambda index: self.patient_chosen.emit(index.row()))
-        self.clusters = ClusterTableModel(self)
+        self.clusters = rows_model(CLUSTERS, self)
         self.cluster_view = _table(self.clusters)
         top = QSplitter(Qt.Horizontal)
         top.addWidget(self.bars)
@@ -165,11 +157,11 @@ class DriversTab(QWidget):
                               unit)
         frame = data.frame.iloc[ins.sample]
         estimates = [m.estimate(int(i))[0] for i in ins.sample]
-        self.patients.set_estimate_source(m.estimate(0)[1] if len(data.y) else "model")
         self.patients.set_rows([(e, u, t, None if np.isnan(a) else a, round(float(y), 2), round(float(p), 2))
                                 for e, u, t, a, y, p in zip(frame.encounter_id, frame.first_unit,
                                                             frame.admission_type, frame.age.astype(float),
-                                                            data.y[ins.sample], estimates)])
+                                                            data.y[ins.sample], estimates)],
+                               patient_columns(m.estimate(0)[1] if len(data.y) else "model"))
         self.clusters.set_rows([(i + 1, c.size, percent(c.share), round(c.mean_los, 2), round(c.bed_days, 1),
                                  percent(c.bed_day_share), c.typical_unit, c.typical_admission,
                                  None if c.mean_age is None else round(c.mean_age, 1))
@@ -184,7 +176,7 @@ class QuarantineTab(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.summary = _note()
-        self.model = QuarantineTableModel(self)
+        self.model = rows_model(QUARANTINE, self)
         self.view = _table(self.model)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)

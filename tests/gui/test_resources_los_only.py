@@ -32,7 +32,7 @@ def test_medpar_opens_without_census_and_shows_the_median_estimate(main_window, 
     assert not model.beats_baseline  # 5.41 vs 5.47 days: not 2% better than the unit x admission-type median
     assert pane.banner.text() == model.verdict() and not pane.banner.isHidden()
     patients = pane.drivers_tab.patients
-    assert patients.headers[-1] == "estimated LOS (unit x admission-type median)"
+    assert patients.table()[0][-1] == "estimated LOS (unit x admission-type median)"
     first = int(pane.insights.sample[0])
     assert patients.rows[0][-1] == pytest.approx(round(model.baseline_estimate(first), 2))
     assert "provnum" in [name for name, _v in pane.drivers_tab.bars.rows]
@@ -52,4 +52,4 @@ def test_medpar_opens_without_census_and_shows_the_median_estimate(main_window, 
     assert pane.dataset.name == "azpro.csv", pane.banner.text()
     assert pane.insights.model.beats_baseline
     assert pane.banner.isHidden() and pane.notes == {}
-    assert pane.drivers_tab.patients.headers[-1] == "estimated LOS (model)"
+    assert pane.drivers_tab.patients.table()[0][-1] == "estimated LOS (model)"

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
-from medstation.gui.panes.imaging.explain import ExplainPanel
 from tests.inference.helpers import held_out_examples, lung2_hu, write_ct_series
 
 pytestmark = pytest.mark.gui
@@ -21,9 +20,10 @@ def ct_series(tmp_path):
 
 @pytest.fixture
 def panel(main_window, qtbot, ct_series):
+    """The Imaging pane's own "why" panel, on its tab, with the CT series loaded."""
     pane = main_window.show_pane("imaging")
-    panel = ExplainPanel(pane.ctx, pane)
-    pane.add_side_panel("Why", panel)
+    panel = pane.explain_panel
+    pane.side.setCurrentWidget(panel)
     with qtbot.waitSignal(pane.volume_loaded, timeout=60000):
         main_window.open_paths([ct_series[0]])
     return panel
@@ -38,7 +38,7 @@ def test_analysing_a_series_draws_scores_and_the_heat_map_on_the_lesion(panel, q
     _folder, mask, lesion = ct_series
     assert panel.models.currentData() == "lesion_ct"
     assert "not for clinical use" in panel.notice.text()
-    with qtbot.waitSignal(panel.explained, timeout=60000):
+    with qtbot.waitSignal(panel.explained, timeout=120000):  # the first run also loads torch and the model
         qtbot.mouseClick(panel.run_button, Qt.LeftButton)
     scores = panel.plot.curve.getData()[1]
     assert len(scores) == 4 and int(np.argmax(scores)) == LESION_AT and scores[LESION_AT] >= 0.5
@@ -73,3 +73,16 @@ def test_card_link_opens_tools_models_on_the_card(panel, qtbot, main_window):
     assert dialog.current().name == "lesion_ct"
     assert "not for clinical use" in dialog.card.toPlainText()
     dialog.close()
+
+
+def test_the_panel_works_through_the_pane_and_stops_when_the_window_closes(panel, qtbot, main_window):
+    pane = panel.pane
+    qtbot.mouseClick(panel.run_button, Qt.LeftButton)
+    [job] = pane.running("why")
+    assert job.title == "Scoring series with lesion_ct"
+    main_window.close()
+    qtbot.waitUntil(lambda: not job.active, timeout=60000)
+    assert job.ctx.cancelled
+    panel.analyse()  # after closing, the panel starts nothing more and nothing lands on the viewer
+    assert not pane.running() and not main_window.ctx.jobs.jobs
+    assert not pane.viewer.heatmaps.maps and panel.explanation is None

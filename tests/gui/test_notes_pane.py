@@ -11,8 +11,8 @@ REPORT = ("INDICATION: Cough.\nFINDINGS: There is a moderate left pleural effusi
 def open_and_wait(main_window, qtbot, paths):
     main_window.open_paths(paths)
     pane = main_window.panes["notes"]
-    qtbot.waitUntil(lambda: pane.current_row >= 0 and pane.current_row in pane.reports, timeout=60000)
-    qtbot.waitUntil(lambda: bool(pane.explanations), timeout=60000)
+    qtbot.waitUntil(lambda: pane.state.current_row >= 0 and pane.state.current_row in pane.state.reports, timeout=60000)
+    qtbot.waitUntil(lambda: bool(pane.state.explanations), timeout=60000)
     return pane
 
 
@@ -48,8 +48,8 @@ def test_switching_labels_and_highlight_mode(main_window, qtbot, tmp_path):
     path.write_text(REPORT)
     pane = open_and_wait(main_window, qtbot, [path])
     pane.explain("pneumothorax")
-    qtbot.waitUntil(lambda: (0, "pneumothorax") in pane.explanations, timeout=60000)
-    exp = pane.explanations[(0, "pneumothorax")]
+    qtbot.waitUntil(lambda: (0, "pneumothorax") in pane.state.explanations, timeout=60000)
+    exp = pane.state.explanations[(0, "pneumothorax")]
     assert abs(exp.base_value + sum(t.value for t in exp.tokens) - exp.output) < 1e-6
     assert "pneumothorax" in pane.legend.text()
     pane.toggle_mode()
@@ -117,7 +117,10 @@ def test_linked_note_opens_the_image_side_by_side(main_window, qtbot, tmp_path):
     assert "\U0001F517" in pane.note_list.data(pane.note_list.index(0))
     pane.link_button.click()
     assert main_window.current_pane_key() == "imaging"
-    assert main_window.panes["imaging"]._series_uid == ds.SeriesInstanceUID
+    imaging = main_window.panes["imaging"]
+    qtbot.waitUntil(lambda: getattr(imaging.current_volume(), "series_uid", None) == ds.SeriesInstanceUID,
+                    timeout=60000)
+    assert imaging.browser.tree.currentIndex().isValid()
     assert pane.note_window.isVisible() and "n1" in pane.note_window.windowTitle()
     assert "cardiomegaly" in pane.note_window.view.toPlainText()
     qtbot.waitUntil(lambda: not main_window.ctx.jobs.active(), timeout=60000)
@@ -129,7 +132,7 @@ def test_real_iu_report_opens(main_window, qtbot):
     folder = require_data("iu_reports")
     report = next(p for p in sorted((folder / "ecgen-radiology").glob("*.xml")) if p.stat().st_size > 0)
     pane = open_and_wait(main_window, qtbot, [report])
-    analysis = pane.reports[0].analysis
+    analysis = pane.state.reports[0].analysis
     assert {"findings", "impression"} & {s.name for s in analysis.sections}
     assert pane.labels.rowCount() == 14
     assert pane.concepts.rowCount() == len(analysis.concepts) > 0
@@ -149,7 +152,7 @@ def test_missing_model_keeps_sections_and_concepts(main_window, qtbot, tmp_path,
     path.write_text(REPORT)
     main_window.open_paths([path])
     pane = main_window.panes["notes"]
-    qtbot.waitUntil(lambda: 0 in pane.reports, timeout=60000)
+    qtbot.waitUntil(lambda: 0 in pane.state.reports, timeout=60000)
     assert pane.labels.rowCount() == 0 and pane.concepts.rowCount() > 0
     assert "Labels unavailable" in pane.model_info.text() and "sha256 mismatch" in pane.model_info.text()
     assert pane.text_view.mode == "concepts"
