@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from medstation import cli
-from medstation.core.imaging import loader
-from medstation.inference import export, intended_use, matching, overlay, registry
+from medstation.core.imaging import loader, overlay, result_export
+from medstation.inference import intended_use, matching, registry
 from tests.conftest import require_data
 from tests.inference.helpers import lung2_hu, write_ct_series
 
@@ -156,7 +156,7 @@ def test_override_runs_it_and_marks_json_png_and_dicom(tmp_path):
     assert png.text[overlay.OUTSIDE_KEY] == ANKLE
     pixels = np.asarray(png)
     assert tuple(pixels[1, -2]) == overlay.OUTSIDE_RED  # the red band across the top
-    report = export.read_report(why["structured_report"])
+    report = result_export.read_report(why["structured_report"])
     assert report["Outside intended use"] == f"Run by explicit override, {ANKLE}."
     import pydicom
 
