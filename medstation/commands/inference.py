@@ -3,6 +3,9 @@
 Scores every slice of each series found under PATH, explains the highest-scoring slices, and writes
 ``predictions.json`` plus one heat-map overlay PNG per explained slice (and, with ``--dicom``, a Secondary Capture
 and a Comprehensive SR per explained slice). Every inference is recorded in the audit log.
+
+Each series is first checked against the model's intended use (``medstation.inference.intended_use``); a series
+outside it is not scored unless ``--outside-intended-use`` is given, and then every output says so.
 """
 from __future__ import annotations
 
@@ -27,6 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="run the model here or on an inference server (default: the setting, local)")
     infer.add_argument("--server", default=None, help="inference server URL for --backend remote, e.g. "
                        "grpcs://ct-ai.hospital:8001 (default: the setting)")
+    infer.add_argument("--outside-intended-use", action="store_true",
+                       help="score series outside the model's intended use too; every output is marked as such")
     infer.set_defaults(func=_infer)
 
 
@@ -45,19 +50,33 @@ def _infer(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     report = {"model": {**model.identity(), "task": model.bundle.task, "labels": model.labels},
               "notice": imaging.notice(model), "device": model.device.label(), "series": []}
-    ran = 0
+    ran, refused = 0, []
     for number, volume in enumerate(volumes, start=1):
         fit = matching.match(model.bundle, volume)
         entry = {"series_uid": volume.series_uid, "modality": volume.modality, "shape": list(volume.shape),
-                 "match": {"confidence": fit.confidence, "reason": fit.reason}}
+                 "match": fit.to_dict()}
         report["series"].append(entry)
         if fit.confidence <= 0:
             continue
+        outside = "" if fit.within_use else fit.use.refusal()
+        if outside and not args.outside_intended_use:
+            entry["skipped"] = f"{outside}; not scored (--outside-intended-use scores it, marked as such)"
+            refused.append(outside)
+            continue
+        if outside:
+            entry["outside_intended_use"] = outside
         ran += 1
-        run = _run_segmentation if model.kind == "segmentation" else _run_series
-        entry.update(run(args, model, volume, out / f"series{number:02d}"))
+        folder = out / f"series{number:02d}"
+        if model.kind == "segmentation":
+            entry.update(_run_segmentation(args, model, volume, folder))
+        else:
+            entry.update(_run_series(args, model, volume, folder, outside))
     (out / "predictions.json").write_text(__import__("json").dumps(report, indent=2))
     print_json(report) if not ran else _print_summary(report, out)
+    if not ran and refused:
+        raise MedStationError(f"{refused[0]}" + (f" (and {len(refused) - 1} more series)" if len(refused) > 1 else ""),
+                              kept=f"no score was computed; --outside-intended-use scores it anyway, marked as "
+                                   f"outside intended use; {out / 'predictions.json'} lists every check")
     if not ran:
         raise MedStationError(f"model {model.name} fits none of the {len(volumes)} series read "
                               f"({volumes[0].modality or 'unknown modality'}, ...)",
@@ -65,13 +84,13 @@ def _infer(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_series(args, model, volume, folder) -> dict:
+def _run_series(args, model, volume, folder, outside: str = "") -> dict:
     from medstation.commands._util import PrintProgress
     from medstation.core.jobs import JobContext
     from medstation.services import imaging
 
     return imaging.analyse_series(model, volume, folder, args.explain, args.top, args.dicom,
-                                  JobContext(PrintProgress("inference")), args.batch_size)
+                                  JobContext(PrintProgress("inference")), args.batch_size, outside_use=outside)
 
 
 def _run_segmentation(args, model, volume, folder) -> dict:
@@ -102,8 +121,10 @@ def _print_summary(report: dict, out) -> None:
             print(f"    label map -> {entry['segmentation']['nifti']}")
             continue
         if "slices" not in entry:
-            print(f"  skipped {entry['series_uid']}: {entry['match']['reason']}")
+            print(f"  skipped {entry['series_uid']}: {entry.get('skipped') or entry['match']['reason']}")
             continue
+        if entry.get("outside_intended_use"):
+            print(f"  OUTSIDE INTENDED USE (run by explicit override): {entry['outside_intended_use']}")
         flagged = entry["flagged"]
         print(f"  {entry['series_uid']} ({entry['modality']}, {entry['shape'][0]} slices): "
               f"{len(flagged)} slice(s) >= {entry['threshold']} for '{entry['positive_label']}'")

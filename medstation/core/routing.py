@@ -13,9 +13,8 @@ _NOTE_SUFFIXES = {".txt", ".xml", ".md", ".rtf"}
 _GENOMICS_SUFFIXES = (".vcf", ".vcf.gz", ".vcf.bgz", ".bcf")
 _TABLE_SUFFIXES = {".csv", ".tsv", ".parquet"}
 _DICOM_SUFFIXES = {".dcm", ".dicom", ".ima"}
-# CSV headers that say "encounters" rather than "notes"
-_ADT_COLUMNS = {"admit", "admission", "discharge", "unit", "ward", "bed", "encounter", "los", "collect",
-                "pan_day", "clinic_name", "patient_class"}
+# concepts of CSV column names that say "encounters" rather than "notes" (see core.resources.mapping)
+_ADT_CONCEPTS = {"admit", "discharge", "unit", "bed", "encounter", "length"}
 _NOTE_COLUMNS = {"text", "note", "report", "findings", "impression", "note_text", "report_text"}
 _SCAN_LIMIT = 200  # files peeked at when classifying a folder
 
@@ -53,9 +52,11 @@ def _csv_kind(path: Path) -> str:
     if path.suffix.lower() == ".parquet":
         return RESOURCES
     first = head.decode("utf-8", "replace").splitlines()[0] if head else ""
-    columns = {c.strip().strip('"').lower() for c in first.replace("\t", ",").split(",")}
-    words = {w for c in columns for w in c.replace("-", "_").split("_")} | columns
-    if words & _NOTE_COLUMNS and not words & _ADT_COLUMNS:
+    from medstation.core.resources.mapping import concepts
+
+    columns = {c.strip().strip('"') for c in first.replace("\t", ",").split(",")}
+    words = {w for c in columns for w in c.lower().replace("-", "_").split("_")} | {c.lower() for c in columns}
+    if words & _NOTE_COLUMNS and not any(concepts(c) & _ADT_CONCEPTS for c in columns):
         return NOTES
     return RESOURCES
 

@@ -42,6 +42,7 @@ class Explanation:
     sha256: str
     heatmap: np.ndarray = field(repr=False)  # float32 (rows, cols) in 0..1, image space
     refine_layer: str = ""  # the finer layer whose Layer-CAM map sharpened the heat map, if any
+    outside_use: str = ""  # "outside <model>'s intended use: ..." when run by explicit override, else empty
 
     @property
     def method_title(self) -> str:
@@ -54,7 +55,8 @@ class Explanation:
         return {"index": self.index, "label": self.label, "probability": round(self.probability, 6),
                 "probabilities": list(self.probabilities), "method": self.method, "target_layer": self.target_layer,
                 "refine_layer": self.refine_layer, "model": self.model, "version": self.version,
-                "sha256": self.sha256, "peak_row_col": self.peak()}
+                "sha256": self.sha256, "peak_row_col": self.peak(),
+                **({"outside_intended_use": self.outside_use} if self.outside_use else {})}
 
 
 def spatial_layers(module, input_shape: tuple[int, ...]) -> list[str]:

@@ -138,6 +138,8 @@ def analyse_task(task: dict, options: dict) -> dict:
         fit = matching.match(model.bundle, volume)
         if fit.confidence <= 0:
             return {**result, "status": "refused", "reason": fit.reason}
+        if not fit.within_use:  # a cohort run never overrides the intended use
+            return {**result, "status": "refused", "reason": fit.use.refusal()}
         partial = Path(options["out"]) / ".partial" / f"{task['series_uid']}.{uuid.uuid4().hex[:8]}"
         entry = imaging.analyse_series(model, volume, partial, options.get("explain", "gradcam"),
                                        options.get("top", 1), options.get("dicom", True), record=False)

@@ -104,6 +104,7 @@ class SeriesScores:
     scores: list[SliceScore] = field(default_factory=list)
     threshold: float = 0.5
     positive_label: str = ""
+    outside_use: str = ""  # refusal sentence when scored outside the model's intended use by explicit override
 
     @property
     def best(self) -> SliceScore | None:
@@ -146,14 +147,21 @@ def _scores(model, volume, ctx: JobContext | None, batch_size: int | None, cache
 
 
 def score_series(model: LoadedModel, volume, ctx: JobContext | None = None,
-                 batch_size: int | None = None) -> SeriesScores:
-    """Score every slice of ``volume`` (cached, batched, cancellable) and record the inference in the audit log."""
+                 batch_size: int | None = None, outside_use: str = "") -> SeriesScores:
+    """Score every slice of ``volume`` (cached, batched, cancellable) and record the inference in the audit log;
+    ``outside_use`` is the refusal sentence of a series scored by explicit override (marked in the result)."""
+    import dataclasses
+
     result = _scores(model, volume, ctx, batch_size)
+    if outside_use:
+        result = dataclasses.replace(result, outside_use=outside_use)
     scores = result.scores
     best = result.best
-    audit.record("infer", series_name(volume), model=model.name, model_version=model.version,
-                 detail=f"{len(scores)} slice(s) scored on {model.device.label()}; "
-                        f"highest {result.positive_label} {best.score:.3f} at slice {best.index + 1}" if best else "")
+    detail = (f"{len(scores)} slice(s) scored on {model.device.label()}; "
+              f"highest {result.positive_label} {best.score:.3f} at slice {best.index + 1}" if best else "")
+    if outside_use:
+        detail = f"{detail}; {outside_use} (run by explicit override)"
+    audit.record("infer", series_name(volume), model=model.name, model_version=model.version, detail=detail)
     return result
 
 
@@ -164,12 +172,17 @@ def _explain(model, volume, z: int, method: str, class_index: int | None) -> exp
 
 
 def explain_slice(model: LoadedModel, volume, z: int, method: str = "gradcam",
-                  class_index: int | None = None) -> explainers.Explanation:
+                  class_index: int | None = None, outside_use: str = "") -> explainers.Explanation:
     """Heat map for slice ``z``; audited as an inference (the model ran on the slice to explain it)."""
+    import dataclasses
+
     result = _explain(model, volume, z, method, class_index)
+    if outside_use:
+        result = dataclasses.replace(result, outside_use=outside_use)
     audit.record("infer", series_name(volume), model=model.name, model_version=model.version,
                  detail=f"{result.method_title} of slice {z + 1} for '{result.label}' "
-                        f"(p={result.probability:.3f}, layer {result.target_layer})")
+                        f"(p={result.probability:.3f}, layer {result.target_layer})"
+                        + (f"; {outside_use} (run by explicit override)" if outside_use else ""))
     return result
 
 
@@ -182,7 +195,8 @@ def export_result(volume, why: explainers.Explanation, rgb, folder):
     files = result_export.export_prediction(volume, why, rgb, Path(folder))
     audit.record("export", series_name(volume), model=why.model, model_version=why.version,
                  detail=f"{why.method_title} of slice {why.index + 1} for '{why.label}' (p={why.probability:.3f}) "
-                        f"as DICOM: {files.secondary_capture.name}, {files.structured_report.name} in {folder}")
+                        f"as DICOM: {files.secondary_capture.name}, {files.structured_report.name} in {folder}"
+                        + (f"; {why.outside_use} (run by explicit override)" if why.outside_use else ""))
     return files
 
 
@@ -207,16 +221,20 @@ def patient_tree(how: str) -> list[dict]:
 
 
 def analyse_series(model, volume, folder, method: str = "gradcam", top: int = 3, dicom: bool = False,
-                   ctx: JobContext | None = None, batch_size: int | None = None, record: bool = True) -> dict:
+                   ctx: JobContext | None = None, batch_size: int | None = None, record: bool = True,
+                   outside_use: str = "") -> dict:
     """Score ``volume``, explain its ``top`` slices into ``folder`` (PNG overlays, and DICOM SC + SR with
     ``dicom``): the per-series entry of predictions.json. ``record=False`` (cohort workers) leaves the audit to
-    the caller."""
+    the caller. ``outside_use`` (a series scored by explicit override outside the model's intended use) marks
+    every output: the JSON entry, a red band and a text chunk on each PNG, the SC and SR."""
+    import dataclasses
     from pathlib import Path
 
     from medstation.core.imaging import overlay, result_export
 
     # a cohort worker sees each series once: its scores would only fill the result cache
-    result = score_series(model, volume, ctx, batch_size) if record else _scores(model, volume, ctx, batch_size, False)
+    result = score_series(model, volume, ctx, batch_size, outside_use) if record else \
+        _scores(model, volume, ctx, batch_size, False)
     entry = {"threshold": result.threshold, "positive_label": result.positive_label,
              "slices": [s.as_dict() for s in result.scores], "flagged": [s.index for s in result.flagged()],
              "explanations": []}
@@ -226,11 +244,13 @@ def analyse_series(model, volume, folder, method: str = "gradcam", top: int = 3,
     folder.mkdir(parents=True, exist_ok=True)
     center, width = overlay.default_window(volume)
     for score in result.top(top):
-        why = explain_slice(model, volume, score.index, method) if record else \
-            _explain(model, volume, score.index, method, None)
+        why = explain_slice(model, volume, score.index, method, outside_use=outside_use) if record else \
+            dataclasses.replace(_explain(model, volume, score.index, method, None), outside_use=outside_use)
         rgb = overlay.blend(volume.pixels[score.index], why.heatmap, center, width)
+        if outside_use:
+            rgb = overlay.mark_outside(rgb)
         png = folder / f"slice{score.index + 1:04d}_{method}.png"
-        overlay.save_png(rgb, png)
+        overlay.save_png(rgb, png, outside_use)
         item = {**why.summary(), "png": str(png)}
         if dicom:
             files = export_result(volume, why, rgb, folder) if record else \

@@ -158,6 +158,13 @@ def evaluate(net, volume, spacing, tumour_slices) -> dict:
             "real_tumour_slices_flagged": int((real >= 0.5).sum())}
 
 
+# what the model was built for, checked before any series is scored (medstation/inference/intended_use.py): the
+# training volumes are axial chest CT in HU with 0.57-0.63 mm pixels and 5 mm slices
+INTENDED_USE = {"modality": ["CT"], "body_part": ["CHEST", "THORAX", "LUNG"], "image_type": ["ORIGINAL", "PRIMARY"],
+                "orientation": "axial", "slice_thickness_mm": [0.5, 10.0], "pixel_spacing_mm": [0.4, 1.2],
+                "lung_fraction_min": 0.08}
+
+
 def metadata(digest: str, metrics: dict, training: dict) -> dict:
     import monai
     import torch
@@ -184,7 +191,7 @@ def metadata(digest: str, metrics: dict, training: dict) -> dict:
                        "network": NETWORK, "preprocess": PREPROCESS, "output": "softmax",
                        "target_layer": "layer4", "refine_layer": "layer2", "positive_label": "lesion", "threshold": 0.5,
                        "mixed_precision": True, "pane": "imaging", "demonstration": True,
-                       "metrics": metrics, "training": training,
+                       "intended_use": INTENDED_USE, "metrics": metrics, "training": training,
                        "trained": dt.date.today().isoformat()}}
 
 
@@ -218,6 +225,13 @@ edges, each with an exact mask. Half of the examples carry a lesion.
 | real-tumour slices of {held_out} flagged | {real_flagged} of {real_slices} |
 
 The last row is a check on real tumours, which the model never saw: read it as a limit of synthetic training.
+
+## Intended use (checked before every run)
+Axial, original (ORIGINAL\\PRIMARY) chest CT in HU, slice thickness 0.5-10 mm, pixel spacing 0.4-1.2 mm, as
+declared in `configs/metadata.json` (`medstation.intended_use`). Before scoring, MedStation checks each series'
+Body Part Examined, Image Type, orientation, slice thickness, pixel spacing and descriptions, and measures the
+share of the body's voxels with lung density (at least 8 %). A series outside this use is not scored unless the
+user overrides (`--outside-intended-use`, or the confirmed button in the why panel); every output is then marked.
 
 ## Limits
 Synthetic lesions in two patients' lungs; one CT reconstruction style; slices are scored one at a time. It will miss

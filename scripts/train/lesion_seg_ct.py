@@ -5,7 +5,7 @@ MONAI's SliceInferer, intensity window by ScaleIntensityRanged, softmax + argmax
 the weights' sha256, ``models/model.pt`` (a state dict), ``docs/README.md`` (the card) and ``LICENSE``.
 
 Data: the real CT lung volumes of the pyradiomics 3.0.1 sdist (``scripts/fetch_data.py pyradiomics``) with
-synthetic lesions inserted by ``medstation/inference/lesions.py``; their exact masks are the labels. lung1 trains;
+synthetic lesions inserted by ``medstation/core/imaging/synthetic_lesions.py``; their exact masks are the labels. lung1 trains;
 lung2 is held out (Dice on synthetic lesions in its slices, and on its real tumour from the pyradiomics mask as a
 check on a real finding). Offline and seeded: ``python scripts/train/lesion_seg_ct.py [--steps N] [--out DIR]``.
 """
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from lesion_ct import load_ct  # noqa: E402
 
-from medstation.inference import lesions  # noqa: E402
+from medstation.core.imaging import synthetic_lesions as lesions  # noqa: E402
 
 NAME, VERSION = "lesion_seg_ct", "1.0.0"
 TRAIN, HELD_OUT = "lung1", "lung2"
@@ -199,7 +199,7 @@ Labels: 0 background, 1 lesion (coded SCT 52988006 "Lesion").
 
 ## Data and split
 Real CT: the two lung volumes of the pyradiomics 3.0.1 sample data (BSD-3-Clause). Synthetic lesions
-(medstation/inference/lesions.py: lobulated ellipses 4-14 mm, solid or ground-glass, textured, partial-volume edge)
+(medstation/core/imaging/synthetic_lesions.py: lobulated ellipses 4-14 mm, solid or ground-glass, textured, partial-volume edge)
 are inserted into the lung of real slices; each lesion's exact mask is the label. Split by volume: lung1 trains
 (its real-tumour slices excluded), lung2 is held out entirely.
 

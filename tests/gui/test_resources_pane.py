@@ -93,11 +93,10 @@ def test_remembered_mapping_skips_the_dialog_and_bad_rows_are_listed(main_window
     bad.write_text("admit,discharge,ward\n2024-01-01 10:00,2024-01-03 09:00,A\nnope,2024-01-03 09:00,A\n"
                    "2024-01-02 10:00,2024-01-01 09:00,B\n" +
                    "".join(f"2024-01-{d:02d} 10:00,2024-01-{d + 2:02d} 09:00,{'AB'[d % 2]}\n" for d in range(3, 25)))
-    answers, errors = [], []
-    monkeypatch.setattr(main_window.ctx, "show_error", errors.append)
+    answers = []
     pane = _open(main_window, qtbot, bad, monkeypatch, answers, models=False)
     assert len(answers) == 1
-    assert any("too few to train a length-of-stay model" in e for e in errors)
+    assert "too few to train a length-of-stay model" in pane.banner.text() and not pane.banner.isHidden()
     assert pane.quarantine_tab.model.rows == [(3, "admit", "'nope' is not a date/time"),
                                               (4, "discharge", "discharge is before admission")]
     assert pane.tabs.tabText(5) == "Quarantine (2)"
@@ -131,3 +130,15 @@ def test_mapping_dialog_requires_admit_and_unit(qtbot):
     dialog.length_unit.setCurrentText("hours")
     chosen = dialog.mapping()
     assert chosen.columns == {"admit_time": "when", "unit": "where"} and chosen.length_unit == "hours"
+
+
+def test_mapping_dialog_shows_what_the_guess_left_out_and_accepts_a_length_only_table(qtbot):
+    guess = mapping.Mapping({"length": "los"}, day_numbers=True,
+                            notes=["column 'admit' cannot be the admit / arrival time: not used"])
+    dialog = mapping_dialog.ColumnMappingDialog("azpro.csv", ["los", "admit", "sex"], guess)
+    qtbot.addWidget(dialog)
+    assert dialog.problem.text() == "column 'admit' cannot be the admit / arrival time: not used"
+    assert dialog.day_numbers.isChecked() and dialog.mapping().day_numbers
+    dialog._accept()
+    assert dialog.result() == 1 and dialog.mapping().los_only  # no unit needed without dates
+    assert mapping.Mapping.from_dict(dialog.mapping().to_dict()) == dialog.mapping()

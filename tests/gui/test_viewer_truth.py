@@ -241,7 +241,7 @@ def test_an_mr_without_sop_instance_uid_is_viewable_and_never_sent(main_window, 
     from medstation.core.pacs import send
     from medstation.core.pacs.nodes import LocalAE, PacsNode
     from medstation.core.privacy.export import deidentify_paths
-    from medstation.inference import export
+    from medstation.core.imaging import result_export as export
 
     folder = tmp_path / "nouid"
     folder.mkdir()

@@ -10,7 +10,11 @@ import pandas as pd
 from medstation import cli
 from medstation.core import audit
 from medstation.core.resources import analytics, generate, mapping, store
+from medstation.services import resources as report_module
 from tests.conftest import require_data
+
+# covid_testing's collection day (a day number), and its two turnaround times in hours that add up to the episode
+COVID_COLUMNS = {"admit_time": "pan_day", "length": "col_rec_tat", "length_2": "rec_ver_tat"}
 
 
 def test_generator_is_seeded_and_shows_documented_patterns():
@@ -32,7 +36,9 @@ def test_generator_is_seeded_and_shows_documented_patterns():
 
 def test_real_covid_testing_fixture_imports_with_its_bad_rows_quarantined():
     path = require_data("covid_testing") / "covid_testing.csv"
-    m = mapping.guess(store.read_header(path))
+    m = report_module.mapping_for(path, columns=COVID_COLUMNS)  # the general guess, plus its own columns named
+    m.length_unit, m.day_numbers = "hours", True
+    assert m.columns["unit"] == "clinic_name" and m.columns["admission_type"] == "patient_class"
     report = store.import_file(path, m)
     assert report.rows == 15524 and report.loaded + report.quarantined == 15524
     assert 0 < report.quarantined < 20

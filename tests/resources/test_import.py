@@ -7,7 +7,7 @@ import pytest
 
 from medstation.core.errors import MedStationError
 from medstation.core.jobs import Cancelled, JobContext
-from medstation.core.resources import mapping, store
+from medstation.core.resources import checks, mapping, store
 from medstation.core.resources.fhir import MAPPING as FHIR_MAPPING
 
 BAD_CSV = """admission_datetime,Discharge Date,Ward,Age,Gender,Admit Type
@@ -21,17 +21,106 @@ not-a-date,2024-03-03 10:00,Ward 1,70,F,emergency
 """
 
 
-def test_guess_maps_common_and_covid_headers():
+def test_guess_maps_common_headers_and_no_dataset_names():
     m = mapping.guess(["admission_datetime", "Discharge Date", "Ward", "Age", "Gender", "Admit Type"])
     assert m.columns == {"admit_time": "admission_datetime", "discharge_time": "Discharge Date", "unit": "Ward",
                          "age": "Age", "sex": "Gender", "admission_type": "Admit Type"}
+    # the covid_testing table's own names are not in the rules: its day number and turnaround columns are mapped
+    # explicitly (tests/resources/test_generate_and_cli.py), only its general columns are guessed
     covid = mapping.guess(["subject_id", "gender", "pan_day", "test_id", "clinic_name", "age", "patient_class",
                            "col_rec_tat", "rec_ver_tat"])
-    assert covid.columns["admit_time"] == "pan_day" and covid.columns["unit"] == "clinic_name"
-    assert covid.columns["length"] == "col_rec_tat" and covid.columns["length_2"] == "rec_ver_tat"
-    assert covid.columns["admission_type"] == "patient_class" and covid.length_unit == "hours"
-    assert "encounter_id" not in covid.columns  # test_id is the test kind ("covid"), not an id
+    assert covid.columns == {"patient_id": "subject_id", "sex": "gender", "unit": "clinic_name", "age": "age",
+                             "admission_type": "patient_class"}
+    rules = " ".join(" ".join(words) for words in mapping._CONCEPTS.values())
+    assert not {"pan_day", "pan", "col_rec_tat", "rec_ver_tat", "tat"} & set(rules.split())
     assert mapping.signature(["A", "b"]) == mapping.signature(["B", "a"]) != mapping.signature(["a", "c"])
+
+
+EHR_HEADERS = {  # header in the style of an export -> what each field must be
+    "CamelCase ADT export": (
+        ["EncounterID", "AdmitDateTime", "DischargeDateTime", "Unit", "PatientAge", "PatientSex", "AdmitType",
+         "DRGGroup"],
+        {"encounter_id": "EncounterID", "admit_time": "AdmitDateTime", "discharge_time": "DischargeDateTime",
+         "unit": "Unit", "age": "PatientAge", "sex": "PatientSex", "admission_type": "AdmitType",
+         "diagnosis_group": "DRGGroup"}),
+    "upper-case with _DT_TM": (
+        ["FIN", "MRN", "ADMIT_DT_TM", "DISCH_DT_TM", "LOC_NURSE_UNIT_CD", "ENCNTR_TYPE_CD", "AGE", "SEX"],
+        {"encounter_id": "FIN", "patient_id": "MRN", "admit_time": "ADMIT_DT_TM", "discharge_time": "DISCH_DT_TM",
+         "unit": "LOC_NURSE_UNIT_CD", "admission_type": "ENCNTR_TYPE_CD", "age": "AGE", "sex": "SEX"}),
+    "upper-case abbreviations": (
+        ["PAT_ENC_CSN_ID", "PAT_ID", "HOSP_ADMSN_TIME", "HOSP_DISCH_TIME", "DepartmentName", "PatientClass"],
+        {"encounter_id": "PAT_ENC_CSN_ID", "patient_id": "PAT_ID", "admit_time": "HOSP_ADMSN_TIME",
+         "discharge_time": "HOSP_DISCH_TIME", "unit": "DepartmentName", "admission_type": "PatientClass"}),
+    "spaced titles": (
+        ["Visit Number", "Patient Number", "Admission Date/Time", "Discharge Date/Time", "NursingUnit",
+         "Patient Class", "Age (years)", "Gender", "Bed"],
+        {"encounter_id": "Visit Number", "patient_id": "Patient Number", "admit_time": "Admission Date/Time",
+         "discharge_time": "Discharge Date/Time", "unit": "NursingUnit", "admission_type": "Patient Class",
+         "age": "Age (years)", "sex": "Gender", "bed": "Bed"}),
+    "run-together lower case": (
+        ["subject_id", "hadm_id", "admittime", "dischtime", "first_careunit", "admission_type", "anchor_age"],
+        {"patient_id": "subject_id", "encounter_id": "hadm_id", "admit_time": "admittime",
+         "discharge_time": "dischtime", "unit": "first_careunit", "admission_type": "admission_type",
+         "age": "anchor_age"}),
+}
+
+
+@pytest.mark.parametrize("style", list(EHR_HEADERS))
+def test_guess_reads_headers_in_the_styles_of_ehr_exports(style, tmp_path):
+    header, expected = EHR_HEADERS[style]
+    assert mapping.guess(header).columns == expected
+    rows = ["2024-05-0{d} 0{d}:15:00".format(d=d) for d in range(1, 5)]
+    values = {"admit_time": rows, "discharge_time": [r.replace(" 0", " 1", 1) for r in rows],
+              "unit": ["4 West", "ICU", "4 West", "ICU"], "age": ["71", "45", "66", "80"]}
+    lines = [",".join(f'"{c}"' for c in header)]
+    by_column = {c: f for f, c in expected.items()}
+    for i in range(4):
+        lines.append(",".join(values.get(by_column.get(c), [str(i + 1)] * 4)[i] for c in header))
+    path = tmp_path / "export.csv"
+    path.write_text("\n".join(lines) + "\n")
+    report = store.import_file(path, mapping.guess(store.read_header(path)))
+    assert (report.loaded, report.quarantined) == (4, 0)
+
+
+@pytest.mark.parametrize("name,words", [("AdmitDateTime", ["admit", "date", "time"]),
+                                        ("ADMIT_DT_TM", ["admit", "dt", "tm"]), ("DRGGroup", ["drg", "group"]),
+                                        ("Admission Date/Time", ["admission", "date", "time"]),
+                                        ("HOSP_ADMSN_TIME", ["hosp", "admsn", "time"])])
+def test_column_names_split_into_words(name, words):
+    assert mapping.words(name) == words
+
+
+def test_a_flag_or_a_length_mapped_as_the_admit_time_is_refused_with_the_reason(tmp_path):
+    path = tmp_path / "los.csv"
+    path.write_text("los,admit,hospital\n" + "".join(f"{3 + i % 9},{i % 2},{3.1 + i % 4 * 0.7:.14f}\n"
+                                                   for i in range(300)))
+    flag = mapping.Mapping({"admit_time": "admit", "unit": "hospital", "length": "los"})
+    with pytest.raises(MedStationError) as caught:
+        store.import_file(path, flag)
+    assert caught.value.sentence() == (
+        "los.csv: column 'admit' cannot be the admit / arrival time: only 0 of 300 sampled values are "
+        "dates/times; it holds 0, 1 ... (numbers, such as a flag or a length of stay). Nothing was imported; map "
+        "another column (or none, for a table without dates).")
+    with pytest.raises(MedStationError, match="column 'los' cannot be the admit / arrival time: only 0 of 300"):
+        store.import_file(path, mapping.Mapping({"admit_time": "los", "unit": "hospital"}))
+    refused, doubts = checks.check_mapping(path, mapping.Mapping({"length": "los", "unit": "hospital"}))
+    assert refused == [] and doubts == [
+        "column 'hospital' is mapped as the unit but holds 4 different numbers (such as 3.10000000000000, "
+        "3.80000000000000, 4.50000000000000, 5.20000000000000): check that it names units"]
+
+
+def test_day_numbers_are_read_only_when_the_mapping_says_so(tmp_path):
+    path = tmp_path / "days.csv"
+    path.write_text("day,ward,hours\n" + "".join(f"{1 + i % 30},w{i % 3},{1 + i % 5}\n" for i in range(90)))
+    chosen = mapping.Mapping({"admit_time": "day", "unit": "ward", "length": "hours"}, "hours", "2024-02-01")
+    with pytest.raises(MedStationError, match="column 'day' cannot be the admit / arrival time"):
+        store.import_file(path, chosen)
+    chosen.day_numbers = True
+    assert store.import_file(path, chosen).loaded == 90
+    ds = store.Dataset(store.dataset_path(path))
+    first = ds.cursor().execute("SELECT min(admit), max(admit) FROM stays").fetchone()
+    assert (str(first[0]), str(first[1])) == ("2024-02-01 00:00:00", "2024-03-01 00:00:00")
+    ds.close()
 
 
 def test_bad_rows_are_quarantined_with_line_column_and_reason(tmp_path):

@@ -81,3 +81,64 @@ def test_too_few_encounters_is_a_clear_error():
                           "admit_weekday": ["Monday"], "los": [1.0]})
     with pytest.raises(MedStationError, match="only 1 completed encounters"):
         los.train(los.encode(frame))
+
+
+def test_held_out_error_is_compared_with_both_medians(model):
+    """The unit x admission-type median and the overall median, from the training 80%, on the same 20%."""
+    import pandas as pd
+
+    data, test = model.data, model.test_index
+    fit = np.setdiff1d(np.arange(len(data.y)), test)
+    frame = data.frame.assign(y=data.y)
+    medians = frame.iloc[fit].groupby(["first_unit", "admission_type"]).y.median()
+    overall = float(np.median(data.y[fit]))
+    keys = list(zip(frame.first_unit.iloc[test], frame.admission_type.iloc[test]))
+    expected = np.array([medians.get(k, overall) for k in keys])
+    assert model.group_mae == pytest.approx(float(np.abs(expected - data.y[test]).mean()))
+    assert model.baseline_mae == pytest.approx(float(np.abs(overall - data.y[test]).mean()))
+    assert model.group_mae < model.baseline_mae  # units and admission types do differ in the generated hospital
+    assert isinstance(pd.Series(expected).sum(), float)
+    print(f"\ngenerated hospital, held-out LOS MAE: model {model.mae:.3f}, unit x admission-type median "
+          f"{model.group_mae:.3f}, overall median {model.baseline_mae:.3f} days")
+
+
+def test_a_model_not_2_percent_better_shows_the_median_instead(model):
+    import dataclasses
+
+    row = int(model.test_index[0])
+    key = (str(model.data.frame.first_unit.iloc[row]), str(model.data.frame.admission_type.iloc[row]))
+    close = dataclasses.replace(model, mae=model.group_mae * 0.99)
+    assert not close.beats_baseline
+    assert close.estimate(row) == (pytest.approx(model.group_medians[key]), "unit x admission-type median")
+    assert close.verdict() == (
+        f"The length-of-stay model is not at least 2% better than the unit x admission-type median (held-out MAE "
+        f"{close.mae:.2f} days vs {model.group_mae:.2f} for the unit x admission-type median and "
+        f"{model.baseline_mae:.2f} for the overall median), so estimates shown are that median, not the model's.")
+    better = dataclasses.replace(model, mae=model.group_mae * 0.98)
+    assert better.beats_baseline and better.estimate(row)[1] == "model"
+    assert better.estimate(row)[0] == pytest.approx(model.predict(model.data.X[row:row + 1])[0])
+
+
+def test_a_column_without_values_never_reaches_the_user_as_numpy_text():
+    """An empty age column made scikit-learn's binning fail with "window shape cannot be larger than input array
+    shape": such a column is no feature, and a model that cannot be fitted fails with one sentence."""
+    import pandas as pd
+
+    from medstation.core.errors import MedStationError
+
+    rng = np.random.default_rng(3)
+    n = 200
+    frame = pd.DataFrame({"encounter_id": [f"e{i}" for i in range(n)], "age": [None] * n,
+                          "admit_hour": rng.integers(0, 24, n), "transfers": [0] * n,
+                          "first_unit": rng.choice(["A", "B"], n), "admission_type": rng.choice(["x", "y"], n),
+                          "diagnosis_group": ["d"] * n, "sex": rng.choice(["F", "M"], n),
+                          "admit_weekday": ["Monday"] * n, "los": rng.gamma(2.0, 2.0, n)})
+    data = los.encode(frame)
+    assert "age" not in data.features and "transfers" not in data.features and "diagnosis_group" not in data.features
+    fitted = los.train(data, max_iter=20)
+    assert np.isfinite(fitted.mae) and np.isfinite(fitted.group_mae)
+    constant = los.encode(frame.assign(admit_hour=1, first_unit="A", admission_type="x", sex="F"))
+    with pytest.raises(MedStationError) as caught:
+        los.train(constant)
+    assert caught.value.sentence() == ("no column of this table varies between encounters, so there is nothing to "
+                                       "learn length of stay from. The length-of-stay distributions are unaffected.")

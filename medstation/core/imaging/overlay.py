@@ -39,10 +39,33 @@ def blend(pixels: np.ndarray, heat: np.ndarray, center: float, width: float, alp
     return (grey * (1 - weight) + colour * weight).round().astype(np.uint8)
 
 
-def save_png(rgb: np.ndarray, path) -> None:
-    from PIL import Image
+OUTSIDE_RED = (200, 0, 0)
+OUTSIDE_KEY = "MedStation-Outside-Intended-Use"
 
-    Image.fromarray(rgb, mode="RGB").save(path)
+
+def mark_outside(rgb: np.ndarray) -> np.ndarray:
+    """A copy of an overlay with a red band reading "OUTSIDE INTENDED USE" across its top (for results run on a
+    series outside the model's intended use by explicit override; the band goes into the PNG and the DICOM SC)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.fromarray(np.ascontiguousarray(rgb), mode="RGB")
+    band = max(12, rgb.shape[0] // 20)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([0, 0, rgb.shape[1] - 1, band - 1], fill=OUTSIDE_RED)
+    draw.text((4, max(0, band // 2 - 6)), "OUTSIDE INTENDED USE", fill=(255, 255, 255))
+    return np.asarray(image)
+
+
+def save_png(rgb: np.ndarray, path, outside_use: str = "") -> None:
+    """Write the overlay; a result outside the model's intended use also keeps the reason in a PNG text chunk."""
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    info = None
+    if outside_use:
+        info = PngInfo()
+        info.add_text(OUTSIDE_KEY, outside_use)
+    Image.fromarray(rgb, mode="RGB").save(path, pnginfo=info)
 
 
 def outline(mask: np.ndarray) -> np.ndarray:

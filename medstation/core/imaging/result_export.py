@@ -53,8 +53,11 @@ def secondary_capture(ref, rgb: np.ndarray, explanation):
         series_instance_uid=hd.UID(), series_number=9901, sop_instance_uid=hd.UID(), instance_number=1,
         manufacturer=MANUFACTURER, pixel_spacing=tuple(float(v) for v in ref.get("PixelSpacing", [1.0, 1.0])),
         patient_orientation=("L", "P"))
-    sc.SeriesDescription = f"{explanation.method_title} {explanation.model} {explanation.version}"[:64]
-    sc.ImageComments = (f"{explanation.method_title} heat map for '{explanation.label}' (p={explanation.probability:.3f})"
+    outside = getattr(explanation, "outside_use", "")
+    sc.SeriesDescription = (("OUTSIDE INTENDED USE " if outside else "") +
+                            f"{explanation.method_title} {explanation.model} {explanation.version}")[:64]
+    sc.ImageComments = ((f"{outside_use_sentence(outside)} " if outside else "") +
+                        f"{explanation.method_title} heat map for '{explanation.label}' (p={explanation.probability:.3f})"
                         f" by {explanation.model} {explanation.version}, sha256 {explanation.sha256}. "
                         "Demonstration output, not for clinical use.")[:10240]
     sc.BurnedInAnnotation = "NO"
@@ -79,6 +82,10 @@ def report_content(explanation):
         TextContentItem(CodedConcept("121106", "DCM", "Comment"),
                         "Demonstration model, not for clinical use.", contains),
     ]
+    outside = getattr(explanation, "outside_use", "")
+    if outside:
+        items.append(TextContentItem(_code("outside-use", "Outside intended use"), outside_use_sentence(outside),
+                                     contains))
     root.ContentSequence = items
     return root
 
@@ -100,6 +107,11 @@ def export_prediction(volume, explanation, rgb: np.ndarray, out_dir: Path) -> Ex
     sc.save_as(sc_path, enforce_file_format=True)
     sr.save_as(sr_path, enforce_file_format=True)
     return ExportedFiles(sc_path, sr_path)
+
+
+def outside_use_sentence(refusal: str) -> str:
+    """How every output of a run outside the model's intended use is marked."""
+    return f"Run by explicit override, {refusal[0].lower() + refusal[1:].rstrip('.')}."
 
 
 def read_report(path: Path) -> dict[str, str]:

@@ -148,8 +148,8 @@ def los_by(cursor, by: str, units=None, start=None, end=None, scale: float = 864
         raise ValueError(by)
     where, args = _where(units, start, end)
     rows = cursor.execute(f"""
-        WITH l AS (SELECT {by} AS g, epoch(discharge - admit) / {scale} AS los FROM stays
-                   WHERE discharge IS NOT NULL AND {where})
+        WITH l AS (SELECT {by} AS g, length_s / {scale} AS los FROM stays
+                   WHERE length_s IS NOT NULL AND {where})
         SELECT g, count(*), avg(los), quantile_cont(los, [0.05, 0.25, 0.5, 0.75, 0.95]) FROM l
         GROUP BY g ORDER BY g""", args).fetchall()
     return [LosGroup(str(g), int(n), float(m), *map(float, q)) for g, n, m, q in rows]

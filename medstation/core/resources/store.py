@@ -12,7 +12,7 @@ import json
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -36,6 +36,7 @@ class ImportReport:
     quarantined: int
     problems: list[tuple[int, str, str]]  # first few (line, column, reason)
     line_label: str
+    warnings: list[str] = field(default_factory=list)  # doubts about the mapping the data raised (one sentence each)
 
     def summary(self) -> str:
         text = f"{self.loaded:,} of {self.rows:,} rows of {self.path.name} loaded"
@@ -181,13 +182,6 @@ def _renumber_after_rejects(conn) -> None:
     conn.execute("UPDATE raw SET row_no = true_lines.line FROM true_lines WHERE raw.row_no = true_lines.k")
 
 
-def _is_day_number(conn, column: str) -> bool:
-    """True when the admit column holds plain numbers (day of the period) rather than dates."""
-    row = conn.execute(f"SELECT count(*) FILTER (WHERE TRY_CAST({_ident(column)} AS DOUBLE) IS NOT NULL), "
-                       f"count({_ident(column)}) FROM (SELECT {_ident(column)} FROM raw LIMIT 2000)").fetchone()
-    return row[1] > 0 and row[0] == row[1]
-
-
 def _types(conn) -> dict[str, str]:
     return {name: str(kind).upper() for name, kind, *_ in conn.execute("DESCRIBE raw").fetchall()}
 
@@ -204,13 +198,20 @@ def _time_expr(column: str, day_number: bool, origin: str, kind: str = "VARCHAR"
             f"TRY_STRPTIME({col}, {formats}))")
 
 
-def _typed_sql(conn, mapping: Mapping) -> str:
+ALL_ENCOUNTERS = "all encounters"  # the one group of a length-of-stay-only table without a unit column
+
+
+def _typed_sql(conn, mapping: Mapping, extras: list[str] | None = None) -> str:
     """SELECT that turns raw text into typed stay columns plus the raw values checks need."""
     cols, kinds = mapping.columns, _types(conn)
     text = lambda c: f"CAST({_ident(c)} AS VARCHAR)"  # noqa: E731
-    day_number = _is_day_number(conn, cols["admit_time"])
-    admit = _time_expr(cols["admit_time"], day_number, mapping.day_origin, kinds.get(cols["admit_time"], ""))
-    parts = ["row_no", f"{admit} AS admit", f"{text(cols['admit_time'])} AS raw_admit"]
+    day_number = mapping.day_numbers
+    if cols.get("admit_time"):
+        admit = _time_expr(cols["admit_time"], day_number, mapping.day_origin, kinds.get(cols["admit_time"], ""))
+        parts = ["row_no", f"{admit} AS admit", f"{text(cols['admit_time'])} AS raw_admit"]
+    else:  # length-of-stay-only table: no timeline at all, never one invented from row numbers
+        admit = "NULL::TIMESTAMP"
+        parts = ["row_no", "NULL::TIMESTAMP AS admit", "NULL::VARCHAR AS raw_admit"]
     seconds = _UNIT_SECONDS.get(mapping.length_unit, 86400)
     if cols.get("discharge_time"):
         kind = kinds.get(cols["discharge_time"], "")
@@ -230,7 +231,11 @@ def _typed_sql(conn, mapping: Mapping) -> str:
                   "NULL::VARCHAR AS raw_length"]
     for name in _TEXT:
         expr = f"NULLIF(TRIM({text(cols[name])}), '')" if cols.get(name) else "NULL::VARCHAR"
+        if name == "unit" and mapping.los_only:
+            expr = f"COALESCE({expr}, {_sql_text(ALL_ENCOUNTERS)})"
         parts.append(f"{expr} AS {name}")
+    for i, column in enumerate(extras or []):
+        parts.append(f"NULLIF(TRIM({text(column)}), '') AS x{i}")
     for name, kind in (("age", "DOUBLE"), ("transfers", "INTEGER"), ("capacity", "INTEGER")):
         if cols.get(name):
             parts += [f"TRY_CAST({_ident(cols[name])} AS {kind}) AS {name}",
@@ -244,15 +249,16 @@ def _checks(mapping: Mapping) -> list[tuple[str, str, str]]:
     """(column, reason SQL, condition SQL) for every validation rule; a row failing any is quarantined."""
     c = mapping.columns
     rules = [
-        (c["admit_time"], "'admit time is empty'", "raw_admit IS NULL OR TRIM(raw_admit) = ''"),
-        (c["admit_time"], "'''' || raw_admit || ''' is not a date/time'", "raw_admit <> '' AND admit IS NULL"),
-        (c["unit"], "'unit is empty'", "unit IS NULL"),
+        (c.get("admit_time", ""), "'admit time is empty'", "raw_admit IS NULL OR TRIM(raw_admit) = ''"),
+        (c.get("admit_time", ""), "'''' || raw_admit || ''' is not a date/time'", "raw_admit <> '' AND admit IS NULL"),
+        (c.get("unit", ""), "'unit is empty'", "unit IS NULL"),
         (c.get("discharge_time", ""), "'''' || raw_discharge || ''' is not a date/time'",
          "TRIM(raw_discharge) <> '' AND discharge IS NULL"),
         (c.get("discharge_time", ""), "'discharge is before admission'", "discharge < admit"),
         (c.get("length", ""), "'length ''' || raw_length || ''' is not a number'",
          "raw_length IS NOT NULL AND length_s IS NULL"),
-        (c.get("length", ""), "'length is missing'", "raw_length IS NULL AND raw_admit IS NOT NULL"),
+        (c.get("length", ""), "'length is missing'",
+         "raw_length IS NULL" + ("" if mapping.los_only else " AND raw_admit IS NOT NULL")),
         (c.get("length", ""), "'length ' || raw_length || ' is negative'", "length_s < 0"),
         (c.get("length", "") or c.get("discharge_time", ""),
          f"'stay longer than {MAX_LENGTH_DAYS} days'",
@@ -271,8 +277,8 @@ def _has_table(conn, name: str) -> bool:
     return bool(conn.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()[0])
 
 
-def _write_tables(conn, mapping: Mapping, ctx: JobContext) -> None:
-    conn.execute(f"CREATE TEMP TABLE typed AS {_typed_sql(conn, mapping)}")
+def _write_tables(conn, mapping: Mapping, ctx: JobContext, extras: list[str]) -> None:
+    conn.execute(f"CREATE TEMP TABLE typed AS {_typed_sql(conn, mapping, extras)}")
     ctx.progress(0.5, None, "validating rows")
     checks = " UNION ALL ".join(
         f"SELECT row_no AS line, {_sql_text(col)} AS column_name, {reason} AS reason FROM typed WHERE {cond}"
@@ -280,12 +286,13 @@ def _write_tables(conn, mapping: Mapping, ctx: JobContext) -> None:
     unreadable = " UNION ALL SELECT * FROM unreadable" if _has_table(conn, "unreadable") else ""
     conn.execute(f"CREATE TABLE quarantine AS {checks}{unreadable}")
     ctx.progress(0.65, None, "storing stays")
-    conn.execute("""
+    conn.execute(f"""
         CREATE TABLE stays AS
         SELECT row_no, COALESCE(encounter_id, 'row-' || row_no) AS encounter_id, patient_id, admit, discharge,
                unit, bed, COALESCE(transfers, 0) AS transfers, age, sex,
                COALESCE(admission_type, 'unknown') AS admission_type,
                COALESCE(diagnosis_group, 'unknown') AS diagnosis_group, capacity,
+               COALESCE(length_s, epoch(discharge - admit)) AS length_s{"".join(f", x{i}" for i in range(len(extras)))},
                row_number() OVER (PARTITION BY COALESCE(encounter_id, 'row-' || row_no)
                                   ORDER BY admit, row_no) = 1 AS first_stay
         FROM typed ANTI JOIN quarantine ON typed.row_no = quarantine.line""")
@@ -310,6 +317,8 @@ def import_file(path: Path, mapping: Mapping, ctx: JobContext | None = None,
     """Import ``path`` into its dataset file (replacing an earlier import of it when this one completes)."""
     import duckdb
 
+    from medstation.core.resources import checks
+
     ctx = ctx or null_context()
     path = Path(path)
     if not path.exists():
@@ -332,12 +341,16 @@ def import_file(path: Path, mapping: Mapping, ctx: JobContext | None = None,
             if absent:
                 raise MedStationError(f"{path.name} has no column {', '.join(map(repr, absent))}",
                                       kept="nothing was imported")
+            refusals, doubts = checks.mapping_problems(conn, "raw", mapping)
+            checks.refuse(path, refusals)
+            extras = checks.extra_columns(conn, mapping)
             ctx.progress(0.3, None, "parsing times")
-            _write_tables(conn, mapping, ctx)
+            _write_tables(conn, mapping, ctx, extras)
             ctx.progress(0.85, None, "computing capacities")
             _write_units(conn, mapping.length_unit != "days" and not mapping.columns.get("discharge_time"))
             report = _report(conn, path, label)
-            _write_meta(conn, path, mapping, report)
+            report.warnings = doubts
+            _write_meta(conn, path, mapping, report, extras)
             conn.execute("DROP TABLE raw")
             conn.execute("CHECKPOINT")
     except duckdb.InterruptException:
@@ -366,9 +379,10 @@ def _report(conn, path: Path, label: str) -> ImportReport:
     return ImportReport(path, rows, loaded, rows - loaded, [tuple(p) for p in problems], label)
 
 
-def _write_meta(conn, path: Path, mapping: Mapping, report: ImportReport) -> None:
+def _write_meta(conn, path: Path, mapping: Mapping, report: ImportReport, extras: list[str]) -> None:
     meta = {"source": str(path), "mapping": mapping.to_dict(), "line_label": report.line_label,
             "rows": report.rows, "loaded": report.loaded, "quarantined": report.quarantined,
+            "los_only": mapping.los_only, "extras": extras, "warnings": report.warnings,
             "length_unit": "hours" if mapping.columns.get("length") and mapping.length_unit != "days" else "days",
             "imported_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     conn.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
@@ -400,6 +414,16 @@ class Dataset:
     @property
     def length_unit(self) -> str:
         return self.meta.get("length_unit", "days")
+
+    @property
+    def los_only(self) -> bool:
+        """A table of lengths of stay without dates: distributions, LOS model and drivers; no census or forecast."""
+        return bool(self.meta.get("los_only"))
+
+    @property
+    def extras(self) -> list[str]:
+        """Source columns kept as extra LOS-model features (length-of-stay-only tables), stored as x0, x1, ..."""
+        return list(self.meta.get("extras", []))
 
     @property
     def short_episodes(self) -> bool:

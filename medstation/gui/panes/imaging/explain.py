@@ -2,6 +2,10 @@
 the Grad-CAM / Grad-CAM++ heat map of a slice over the image with the label, probability, method, target layer and
 the model's name, version and card.
 
+Each fitting model is checked against its intended use first: a series outside it is not scored, and the panel
+says why in words. "Run outside intended use..." asks for confirmation and then scores it anyway; every result of
+such a run (the panel, the heat map, the exported DICOM) is marked as outside intended use.
+
 Scoring and explaining run as background jobs submitted through the Imaging pane (``Pane.submit``), so the
 pane's closing guard covers them and results for a series that is no longer on screen are dropped. Clicking the
 score plot jumps the viewer to that slice and explains it. "Export DICOM..." writes the explained slice as a
@@ -20,18 +24,18 @@ from medstation.inference import matching
 from medstation.inference.explain import METHODS
 
 
-def _score_work(name: str, preference: str, volume, ctx):
+def _score_work(name: str, preference: str, volume, outside_use: str, ctx):
     from medstation.services import imaging
 
     model = imaging.open_model(name, device=preference)  # local, or the inference server when so set
-    return model, imaging.score_series(model, volume, ctx)
+    return model, imaging.score_series(model, volume, ctx, outside_use=outside_use)
 
 
-def _explain_work(model, volume, z: int, method: str, class_index: int, ctx):
+def _explain_work(model, volume, z: int, method: str, class_index: int, outside_use: str, ctx):
     from medstation.services import imaging
 
     ctx.progress(0, 1, f"{METHODS[method]} of slice {z + 1}")
-    return imaging.explain_slice(model, volume, z, method, class_index)
+    return imaging.explain_slice(model, volume, z, method, class_index, outside_use)
 
 
 def _export_work(volume, why, center: float, width: float, folder: str, ctx):
@@ -42,10 +46,16 @@ def _export_work(volume, why, center: float, width: float, folder: str, ctx):
 
     ctx.progress(0, 2, f"Writing the DICOM result of slice {why.index + 1}")
     rgb = overlay.blend(volume.pixels[why.index], why.heatmap, center, width)
+    if why.outside_use:
+        rgb = overlay.mark_outside(rgb)
     ctx.check()
     files = imaging.export_result(volume, why, rgb, Path(folder))
     ctx.progress(2, 2, "DICOM result written")
     return files
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 class SliceScorePlot(pg.PlotWidget):
@@ -101,6 +111,8 @@ class ExplainPanel(QWidget):
         self.model = None
         self.result = None
         self.explanation = None
+        self.fits = {}  # model name -> matching.Match for the series on screen
+        self.override = ""  # refusal sentence the user confirmed running past, for the model and series on screen
         self._build()
         pane.volume_loaded.connect(self.set_volume)
         pane.viewer.index_changed.connect(self.plot.set_cursor)
@@ -120,6 +132,11 @@ class ExplainPanel(QWidget):
         self.export_button.setToolTip("Save the explained slice as a DICOM Secondary Capture of the heat map and a "
                                       "Structured Report naming the model, to send back to the PACS")
         self.export_button.clicked.connect(self.export_dicom)
+        self.override_button = QPushButton("Run outside intended use...")
+        self.override_button.setToolTip("Score this series although it is outside the model's intended use; "
+                                         "every result is marked as such")
+        self.override_button.clicked.connect(self.run_outside_use)
+        self.override_button.setVisible(False)
         self.status = QLabel("Open a series to see which models fit it.")
         self.status.setWordWrap(True)
         self.plot = SliceScorePlot()
@@ -132,6 +149,7 @@ class ExplainPanel(QWidget):
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.explain_button)
         buttons.addWidget(self.export_button)
+        buttons.addWidget(self.override_button)
         why = QFormLayout()
         for key, title in (("label", "Label"), ("probability", "Probability"), ("method", "Method"),
                            ("layer", "Target layer"), ("model", "Model")):
@@ -166,6 +184,7 @@ class ExplainPanel(QWidget):
         self._clear_why()
         self.models.clear()
         matches = matching.rank(volume, None, kind="classification") if volume is not None else []
+        self.fits = {fit.bundle.name: fit for fit in matches}
         for fit in matches:
             self.models.addItem(f"{fit.bundle.name} {fit.bundle.version}", fit.bundle.name)
             self.models.setItemData(self.models.count() - 1, fit.reason, Qt.ToolTipRole)
@@ -183,7 +202,10 @@ class ExplainPanel(QWidget):
         from medstation.inference import registry
 
         self.target.clear()
+        self.override = ""
         name = self.models.currentData()
+        self.override_button.setVisible(False)
+        self.notice.setStyleSheet("font-weight: bold")
         if not name:
             return
         bundle = registry.find(name)
@@ -195,6 +217,37 @@ class ExplainPanel(QWidget):
         self.card_link.setText(f'<a href="{name}">Model card of {name} {bundle.version}...</a>')
         self.notice.setText(f"{name} is a demonstration model, not for clinical use."
                             if bundle.config.get("demonstration") else str(bundle.metadata.get("intended_use", "")))
+        fit = self.fits.get(name)
+        if fit is not None and not fit.within_use:
+            self.override_button.setVisible(True)
+            self.status.setText(f"{_capital(fit.use.refusal())}: not scored. Checks: "
+                                f"{'; '.join(f'{c.name} {c.status} ({c.text})' for c in fit.use.checks)}.")
+        elif fit is not None and fit.use is not None and not fit.use.declared:
+            self.status.setText(f"{_capital(fit.use.summary())}. Analyse it to score every slice.")
+
+    def refusal(self) -> str:
+        """Why the chosen model may not score the series on screen (empty when it may, or was overridden)."""
+        fit = self.fits.get(self.models.currentData())
+        if fit is None or fit.within_use or self.override:
+            return ""
+        return fit.use.refusal()
+
+    def run_outside_use(self) -> None:
+        """Ask, then score the series although it is outside the model's intended use (results marked)."""
+        from medstation.gui import ask
+
+        fit = self.fits.get(self.models.currentData())
+        if fit is None or fit.within_use or self.volume is None:
+            return
+        sentence = fit.use.refusal()
+        if not ask.confirm(self, "Run outside intended use?",
+                           f"This series is {sentence}.\n\nScore it anyway? Every result (scores, heat map, "
+                           "exported DICOM) will be marked as outside intended use."):
+            return
+        self.override = sentence
+        self.notice.setText(f"OUTSIDE INTENDED USE (run by explicit override): {sentence}.")
+        self.notice.setStyleSheet("font-weight: bold; color: #c80000")
+        self.analyse()
 
     # scoring ---------------------------------------------------------------------------------------------------
     def analyse(self) -> None:
@@ -202,10 +255,15 @@ class ExplainPanel(QWidget):
         if self.volume is None or not name:
             return
         volume = self.volume
+        refused = self.refusal()
+        if refused:
+            self.status.setText(f"{_capital(refused)}: not scored. \"Run outside intended use...\" scores it "
+                                "anyway, marked as such.")
+            return
         self.status.setText(f"Scoring {volume.shape[0]} slice(s) with {name}...")
         self.run_button.setEnabled(False)
         self.pane.submit("why", f"Scoring series with {name}", _score_work, name,
-                         self.ctx.settings.get("device", "auto"), volume, subject=volume,
+                         self.ctx.settings.get("device", "auto"), volume, self.override, subject=volume,
                          on_result=self._scored, on_error=self._failed, kept="the images on screen are unchanged")
 
     def _scored(self, out) -> None:
@@ -216,7 +274,8 @@ class ExplainPanel(QWidget):
         self.plot.set_cursor(self.pane.current_index())
         best = self.result.best
         flagged = len(self.result.flagged())
-        self.status.setText(f"{flagged} of {len(scores)} slice(s) at or above {self.result.threshold:g} for "
+        self.status.setText(("OUTSIDE INTENDED USE. " if self.result.outside_use else "") +
+                            f"{flagged} of {len(scores)} slice(s) at or above {self.result.threshold:g} for "
                             f"'{self.result.positive_label}'; highest {best.score:.3f} at slice {best.index + 1}. "
                             "Click the plot to see a slice and why.")
         self.scored.emit(self.result)
@@ -243,6 +302,7 @@ class ExplainPanel(QWidget):
         class_index = self.target.currentData()
         self.pane.submit("why", f"{METHODS[method]} of slice {z + 1}", _explain_work, self.model, volume, z,
                          method, class_index if class_index is not None else self.model.positive_index,
+                         self.result.outside_use if self.result is not None else "",
                          subject=volume, on_result=self._explained, on_error=self._failed,
                          kept="the scores and images are unchanged")
 
@@ -250,7 +310,8 @@ class ExplainPanel(QWidget):
         self.explanation = why
         self.pane.viewer.clear_heatmaps()
         self.pane.viewer.set_heatmap(why.index, why.heatmap, run=f"{why.model} {why.version} {why.method_title}")
-        self.why["label"].setText(f"{why.label} (slice {why.index + 1})")
+        self.why["label"].setText(f"{why.label} (slice {why.index + 1})"
+                                  + (" - OUTSIDE INTENDED USE" if why.outside_use else ""))
         self.why["probability"].setText(f"{why.probability:.3f}")
         self.why["method"].setText(why.method_title)
         self.why["layer"].setText(why.target_layer + (f" (refined by Layer-CAM on {why.refine_layer})"

@@ -3,7 +3,7 @@ MedStation's guess and remembered per header layout by the pane."""
 from __future__ import annotations
 
 from PySide6.QtCore import QDate
-from PySide6.QtWidgets import (QComboBox, QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QLabel,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QLabel,
                                QVBoxLayout, QWidget)
 
 from medstation.core.resources.mapping import FIELDS, Mapping
@@ -17,7 +17,8 @@ class ColumnMappingDialog(QDialog):
         self.setWindowTitle(f"Columns of {file_name}")
         layout = QVBoxLayout(self)
         intro = QLabel("Choose which column holds what. Rows that fail checks are quarantined and listed, "
-                       "never silently dropped. Fields in bold are required.")
+                       "never silently dropped. Fields in bold are required; a table with a length of stay but "
+                       "no dates opens in length-of-stay-only mode.")
         intro.setWordWrap(True)
         layout.addWidget(intro)
         form = QFormLayout()
@@ -33,11 +34,15 @@ class ColumnMappingDialog(QDialog):
         self.length_unit.addItems(["days", "hours", "minutes"])
         self.length_unit.setCurrentText(guess.length_unit)
         form.addRow("Unit of the length column", self.length_unit)
+        self.day_numbers = QCheckBox("The admit column holds day numbers")
+        self.day_numbers.setChecked(guess.day_numbers)
+        form.addRow("", self.day_numbers)
         self.origin = QDateEdit(QDate.fromString(guess.day_origin, "yyyy-MM-dd"))
         self.origin.setDisplayFormat("yyyy-MM-dd")
-        form.addRow("Day 1 is (when admit holds day numbers)", self.origin)
+        form.addRow("Day 1 is", self.origin)
         layout.addLayout(form)
-        self.problem = QLabel("")
+        self.problem = QLabel("\n".join(guess.notes))
+        self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color: #e0a040")
         layout.addWidget(self.problem)
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
@@ -47,7 +52,8 @@ class ColumnMappingDialog(QDialog):
 
     def mapping(self) -> Mapping:
         columns = {f: c.currentText() for f, c in self.combos.items() if c.currentText() != NONE}
-        return Mapping(columns, self.length_unit.currentText(), self.origin.date().toString("yyyy-MM-dd"))
+        return Mapping(columns, self.length_unit.currentText(), self.origin.date().toString("yyyy-MM-dd"),
+                       self.day_numbers.isChecked())
 
     def _accept(self) -> None:
         missing = self.mapping().missing()

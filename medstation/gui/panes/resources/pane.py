@@ -1,5 +1,10 @@
 """The Resources pane: open encounter data, see census against capacity, arrivals, length of stay, a snapshot of
-now, a census forecast with its backtest, and what drives length of stay (a model trained on the loaded data)."""
+now, a census forecast with its backtest, and what drives length of stay (a model trained on the loaded data).
+
+A table of lengths of stay without dates opens in length-of-stay-only mode (distributions, LOS model and drivers;
+no census, snapshot or forecast). What the user must know about the file on screen - an error, a doubt about its
+mapping, a model no better than the median - is one banner above the tabs, replaced when another file opens.
+"""
 from __future__ import annotations
 
 from datetime import date
@@ -9,6 +14,7 @@ from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (QComboBox, QDateEdit, QHBoxLayout, QLabel, QPushButton, QStackedWidget, QTabWidget,
                                QVBoxLayout, QWidget)
 
+from medstation.core.errors import MedStationError
 from medstation.core.resources import analytics, mapping, store
 from medstation.gui import ask
 from medstation.gui.context import AppContext
@@ -59,6 +65,7 @@ class ResourcesPane(Pane):
         self.insights = None
         self.report: store.ImportReport | None = None
         self._pending: set[str] = set()  # units whose forecast was asked for on demand
+        self.notes: dict[str, str] = {}  # banner lines about the file on screen, by what raised them
         self._build()
 
     # layout ---------------------------------------------------------------------------------------------------
@@ -87,7 +94,26 @@ class ResourcesPane(Pane):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(dashboard)
-        QVBoxLayout(self).addWidget(self.stack)
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet("background: #6b5418; color: #ffffff; padding: 6px;")
+        self.banner.setVisible(False)
+        outer = QVBoxLayout(self)
+        outer.addWidget(self.banner)
+        outer.addWidget(self.stack)
+
+    # the banner -----------------------------------------------------------------------------------------------
+    def say(self, key: str, text: str) -> None:
+        """Show (or, with empty text, drop) the banner line ``key``; lines of an earlier file never linger."""
+        if text:
+            self.notes[key] = text
+        else:
+            self.notes.pop(key, None)
+        self.banner.setText("\n".join(self.notes.values()))
+        self.banner.setVisible(bool(self.notes))
+
+    def _failed(self, key: str):
+        return lambda text: self.say(key, text)
 
     def _toolbar(self) -> QHBoxLayout:
         bar = QHBoxLayout()
@@ -103,9 +129,13 @@ class ResourcesPane(Pane):
         buttons = [("Open...", self.choose_files), ("Columns...", self.remap), ("Export PNG...", self.export_png),
                    ("Export CSV...", self.export_csv)]
         bar.addWidget(self.source, 1)
+        self.date_labels = []
         for label, widget in (("Unit", self.unit), ("From", self.start), ("To", self.end)):
-            bar.addWidget(QLabel(label))
+            title = QLabel(label)
+            bar.addWidget(title)
             bar.addWidget(widget)
+            if widget is not self.unit:
+                self.date_labels.append(title)
         for text, slot in buttons:
             button = QPushButton(text)
             button.clicked.connect(slot)
@@ -124,7 +154,7 @@ class ResourcesPane(Pane):
 
     def open_sample(self) -> None:
         self.submit("import", "Sample hospital", service.sample_hospital,
-                    on_result=lambda p: self._import(Path(p), self._guess(p)))
+                    on_result=lambda p: self._import(Path(p), self._guess(p)), on_error=self._failed("import"))
 
     def open_paths(self, paths: list[Path]) -> None:
         super().open_paths(paths)
@@ -146,13 +176,14 @@ class ResourcesPane(Pane):
         try:
             header = store.read_header(path)
         except Exception as exc:  # a file DuckDB cannot read: say so, keep what is shown
-            self.ctx.show_error(f"{path.name} could not be read: {exc}. The data already shown is kept.")
+            text = exc.sentence() if isinstance(exc, MedStationError) else f"{path.name} could not be read."
+            self.say("import", f"{text.rstrip('.')}. The data already shown is kept.")
             return None
         sig = mapping.signature(header)
         remembered = self.ctx.settings.pane(self.key).get("mappings", {}).get(sig)
         if remembered and not force_dialog:
             return mapping.Mapping.from_dict(remembered)
-        guess = mapping.Mapping.from_dict(remembered) if remembered else mapping.guess(header)
+        guess = mapping.Mapping.from_dict(remembered) if remembered else self._guess(path)
         chosen = mapping_dialog.ask_mapping(self, path.name, header, guess)
         if chosen is not None:
             prefs = self.ctx.settings.pane(self.key)
@@ -169,8 +200,10 @@ class ResourcesPane(Pane):
             self._import(path, chosen)
 
     def _import(self, path: Path, chosen: mapping.Mapping) -> None:
+        self.notes = {}  # the banner speaks of the file being opened now, never of earlier ones
+        self.say("import", "")
         self.submit("import", f"Importing {path.name}", service.import_dataset, path, chosen,
-                    on_result=self._loaded, kept="the data already shown is kept")
+                    on_result=self._loaded, on_error=self._failed("import"), kept="the data already shown is kept")
 
     def _loaded(self, result) -> None:
         report, dataset, summary = result
@@ -178,9 +211,20 @@ class ResourcesPane(Pane):
             self.dataset.close()
         self.report, self.dataset, self.summary = report, dataset, summary
         self.forecasts, self.insights, self._pending = {}, None, set()
+        self.notes = {}
+        self.say("import", " ".join(report.warnings))
         self.ctx.notify(report.summary())
+        los_only = dataset.los_only
         self.source.setText(f"<b>{dataset.name}</b>: {report.loaded:,} stays" +
-                            (f", {report.quarantined:,} quarantined" if report.quarantined else ""))
+                            (f", {report.quarantined:,} quarantined" if report.quarantined else "") +
+                            ("; length of stay only (no dates: no census, occupancy or forecast)" if los_only
+                             else ""))
+        for tab in (self.census_tab, self.arrivals_tab, self.forecast_tab):
+            self.tabs.setTabVisible(self.tabs.indexOf(tab), not los_only)
+        for widget in (self.snapshot, self.start, self.end, *self.date_labels):
+            widget.setVisible(not los_only)
+        if los_only and self.tabs.currentWidget() in (self.census_tab, self.arrivals_tab, self.forecast_tab):
+            self.tabs.setCurrentWidget(self.los_tab)
         self._fill_filters()
         self._show_quarantine()
         self.stack.setCurrentIndex(1)
@@ -217,7 +261,10 @@ class ResourcesPane(Pane):
     # drawing --------------------------------------------------------------------------------------------------
     def filters(self) -> tuple[list[str] | None, date | None, date | None]:
         unit = self.unit.currentText()
-        return ([unit] if unit and unit != ALL else None, self.start.date().toPython(), self.end.date().toPython())
+        units = [unit] if unit and unit != ALL else None
+        if self.dataset is not None and self.dataset.los_only:
+            return units, None, None  # no dates to filter on
+        return units, self.start.date().toPython(), self.end.date().toPython()
 
     def redraw(self) -> None:
         """Redraw every dashboard for the unit and date filters (no model work: that runs in the background)."""
@@ -225,6 +272,12 @@ class ResourcesPane(Pane):
             return
         units, start, end = self.filters()
         s, cur, scale = self.summary, self.dataset.cursor(), self.dataset.length_scale
+        unit_label = self.dataset.length_unit
+        self.los_tab.by_unit.show_groups(analytics.los_by(cur, "unit", units, start, end, scale), unit_label)
+        self.los_tab.by_type.show_groups(analytics.los_by(cur, "admission_type", units, start, end, scale),
+                                         unit_label)
+        if self.dataset.los_only:
+            return
         window = s.series(units, start, end)
         self.census_tab.census.show_census(window["days"], self._census_lines(units, start, end), s.census_kind)
         self.census_tab.flow.show_flow(window["days"], window["admissions"], window["discharges"])
@@ -232,10 +285,6 @@ class ResourcesPane(Pane):
         self.arrivals_tab.note.setText("Arrivals are first stays of encounters (transfers excluded)" +
                                        ("; this file has no time of day, so every arrival falls at 00:00."
                                         if self.dataset.short_episodes else "."))
-        unit_label = self.dataset.length_unit
-        self.los_tab.by_unit.show_groups(analytics.los_by(cur, "unit", units, start, end, scale), unit_label)
-        self.los_tab.by_type.show_groups(analytics.los_by(cur, "admission_type", units, start, end, scale),
-                                         unit_label)
         snap = analytics.snapshot(cur, s, units)
         sources = {src for u, _c, src in self.dataset.units if not units or u in units}
         note = "capacity: peak census (no capacity column)" if "peak census" in sources else "capacity: from file"
@@ -256,11 +305,11 @@ class ResourcesPane(Pane):
 
     # forecast -------------------------------------------------------------------------------------------------
     def start_forecast(self, units: list[str] | None = None) -> None:
-        if self.summary is None:
+        if self.summary is None or self.dataset.los_only:
             return
         horizon = self.forecast_tab.horizon.value()
         self.submit("forecast", "Census forecast", service.forecast, self.summary, self.dataset.name, horizon, 4,
-                    units, subject=self.dataset.path, on_result=self._forecast_ready,
+                    units, subject=self.dataset.path, on_result=self._forecast_ready, on_error=self._failed("forecast"),
                     kept="the dashboards are unaffected")
 
     def _forecast_ready(self, fc) -> None:
@@ -292,29 +341,32 @@ class ResourcesPane(Pane):
         ds = self.dataset
         self.submit(
             "los", "Length-of-stay model", service.los_insights, ds.path, ds.length_unit, ds.length_scale,
-            subject=ds.path, on_result=self._los_ready, kept="the dashboards and forecast are unaffected")
+            subject=ds.path, on_result=self._los_ready, on_error=self._failed("los"),
+            kept="the dashboards and forecast are unaffected")
 
     def _los_ready(self, insights) -> None:
-        from medstation.inference.resources.los import LABELS
-
         self.insights = insights
-        self.drivers_tab.show_insights(insights, LABELS, self.dataset.length_unit)
+        m = insights.model
+        self.say("los", "" if m.beats_baseline else m.verdict())
+        self.drivers_tab.show_insights(insights, self.dataset.length_unit)
         if len(insights.sample):
             self.drivers_tab.patient_view.selectRow(0)
             self.show_patient(0)
 
     def show_patient(self, row: int) -> None:
-        from medstation.inference.resources.los import LABELS
-
         ins = self.insights
         if ins is None or not 0 <= row < len(ins.sample):
             return
         index = int(ins.sample[row])
-        steps = ins.model.waterfall(index)
-        title = f"Encounter {ins.model.data.ids[index]}"
-        self.drivers_tab.waterfall.show_patient(title, ins.model.expected_value,
-                                                [(LABELS[f], v, c) for f, v, c in steps], self.dataset.length_unit)
-        service.viewed(str(ins.model.data.ids[index]), detail="length-of-stay drivers (waterfall)")
+        m = ins.model
+        steps = m.waterfall(index)
+        title = f"Encounter {m.data.ids[index]}"
+        if not m.beats_baseline:
+            title += f": shown estimate {m.baseline_estimate(index):.1f} {m.unit} (unit x admission-type median)"
+        self.drivers_tab.waterfall.show_patient(title, m.expected_value,
+                                                [(m.data.label(f), v, c) for f, v, c in steps],
+                                                self.dataset.length_unit)
+        service.viewed(str(m.data.ids[index]), detail="length-of-stay drivers (waterfall)")
 
     # export ---------------------------------------------------------------------------------------------------
     def export_png(self) -> None:
@@ -325,7 +377,7 @@ class ResourcesPane(Pane):
         try:
             service.export_png(path, png_bytes(self.tabs.currentWidget()), name)
         except OSError as exc:
-            self.ctx.show_error(f"Export to {path} failed: {exc}. Nothing was changed.")
+            self.say("export", f"Export to {path} failed: {exc}. Nothing was changed.")
             return
         self.ctx.notify(f"Saved {path}")
 
@@ -338,7 +390,7 @@ class ResourcesPane(Pane):
         try:
             written = service.export_tables(Path(path), tab.export_tables(), name)
         except OSError as exc:
-            self.ctx.show_error(f"Export to {path} failed: {exc}. Nothing was changed.")
+            self.say("export", f"Export to {path} failed: {exc}. Nothing was changed.")
             return
         self.ctx.notify(f"Saved {', '.join(p.name for p in written)}")
 

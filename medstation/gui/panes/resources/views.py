@@ -7,7 +7,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QSplitter, QVBoxLay
 
 from medstation.gui.panes.resources.charts import ArrivalsHeatmap, CensusChart, FlowChart, ForecastChart, LosBoxes
 from medstation.gui.panes.resources.drivers import Beeswarm, DriverBars, Waterfall
-from medstation.gui.panes.resources.models import BACKTEST, CLUSTERS, PATIENTS, QUARANTINE, percent, rows_model
+from medstation.gui.panes.resources.models import (BACKTEST, CLUSTERS, PATIENTS, QUARANTINE, patient_columns, percent,
+                                                    rows_model)
 from medstation.gui.table_model import table_view
 
 
@@ -141,24 +142,26 @@ class DriversTab(QWidget):
         layout.addWidget(self.header)
         layout.addWidget(split, 1)
 
-    def show_insights(self, ins, labels: dict[str, str], unit: str) -> None:
+    def show_insights(self, ins, unit: str) -> None:
         m = ins.model
+        data = m.data
+        colour = "" if m.beats_baseline else " style='color:#e0a040'"
         self.header.setText(
-            f"<b>Trained on the loaded data</b> ({len(m.data.y) - len(m.test_index):,} encounters; "
-            f"{len(m.test_index):,} held out): held-out MAE <b>{m.mae:.2f} {unit}</b>, RMSE {m.rmse:.2f} "
-            f"(baselines: median MAE {m.baseline_mae:.2f}, mean RMSE {m.baseline_rmse:.2f}). "
+            f"<b>Trained on the loaded data</b> ({len(data.y) - len(m.test_index):,} encounters; "
+            f"{len(m.test_index):,} held out): held-out MAE <b>{m.mae:.2f} {unit}</b>, RMSE {m.rmse:.2f}. "
+            f"<b{colour}>{m.verdict()}</b> "
             "Gradient-boosted trees, explained with SHAP (TreeExplainer). Not for clinical use.")
-        from medstation.inference.resources.los import FEATURES
-
-        self.bars.show_drivers([(labels[f], v) for f, v in ins.drivers], unit)
-        order = [FEATURES.index(f) for f, _ in ins.drivers]
-        self.swarm.show_swarm([labels[f] for f in FEATURES], order, ins.shap_values, m.data.X[ins.sample], unit)
-        frame = m.data.frame.iloc[ins.sample]
-        predicted = m.predict(m.data.X[ins.sample])
+        self.bars.show_drivers([(data.label(f), v) for f, v in ins.drivers], unit)
+        order = [data.features.index(f) for f, _ in ins.drivers]
+        self.swarm.show_swarm([data.label(f) for f in data.features], order, ins.shap_values, data.X[ins.sample],
+                              unit)
+        frame = data.frame.iloc[ins.sample]
+        estimates = [m.estimate(int(i))[0] for i in ins.sample]
         self.patients.set_rows([(e, u, t, None if np.isnan(a) else a, round(float(y), 2), round(float(p), 2))
                                 for e, u, t, a, y, p in zip(frame.encounter_id, frame.first_unit,
                                                             frame.admission_type, frame.age.astype(float),
-                                                            m.data.y[ins.sample], predicted)])
+                                                            data.y[ins.sample], estimates)],
+                               patient_columns(m.estimate(0)[1] if len(data.y) else "model"))
         self.clusters.set_rows([(i + 1, c.size, percent(c.share), round(c.mean_los, 2), round(c.bed_days, 1),
                                  percent(c.bed_day_share), c.typical_unit, c.typical_admission,
                                  None if c.mean_age is None else round(c.mean_age, 1))
