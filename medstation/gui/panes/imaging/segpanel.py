@@ -109,6 +109,7 @@ class SegmentPanel(QWidget):
         opened.addWidget(self.derived, 1)
         opened.addWidget(self.open_button)
         form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.WrapLongRows)
         form.addRow("Model", self.models)
         form.addRow(run)
         form.addRow("SEG / RTSTRUCT", opened)
@@ -116,11 +117,13 @@ class SegmentPanel(QWidget):
         form.addRow("Compare with", self.compare)
         form.addRow("Opacity", self.opacity)
         form.addRow(self.outline)
-        explain = QHBoxLayout()
-        explain.addWidget(self.explain_label, 1)
-        explain.addWidget(self.explain_method, 1)
-        explain.addWidget(self.explain_button)
-        explain.addWidget(self.export_button)
+        # two short rows rather than one long one: the side panel must fit beside a 600 px viewport at 1024x700
+        explain_choice = QHBoxLayout()
+        explain_choice.addWidget(self.explain_label, 1)
+        explain_choice.addWidget(self.explain_method, 1)
+        explain_actions = QHBoxLayout()
+        explain_actions.addWidget(self.explain_button)
+        explain_actions.addWidget(self.export_button)
         why = QFormLayout()
         for key, title in (("label", "Label"), ("volume", "Volume"), ("probability", "Mean probability"),
                            ("method", "Method"), ("model", "Model")):
@@ -132,7 +135,8 @@ class SegmentPanel(QWidget):
         layout.addWidget(self.status)
         layout.addWidget(self.legend, 1)
         layout.addWidget(self.source)
-        layout.addLayout(explain)
+        layout.addLayout(explain_choice)
+        layout.addLayout(explain_actions)
         layout.addLayout(why)
 
     # the series on screen ------------------------------------------------------------------------------------
