@@ -66,7 +66,7 @@ def _infer(args: argparse.Namespace) -> int:
 def _run_series(args, model, volume, folder) -> dict:
     from medstation.commands._util import PrintProgress
     from medstation.core.jobs import JobContext
-    from medstation.inference import overlay
+    from medstation.core.imaging import overlay
     from medstation.services import imaging
 
     result = imaging.score_series(model, volume, JobContext(PrintProgress("inference")), args.batch_size)

@@ -140,9 +140,9 @@ def export_result(volume, why: explainers.Explanation, rgb, folder):
     """Write the explained slice as a Secondary Capture of ``rgb`` and a Comprehensive SR into ``folder``; audited."""
     from pathlib import Path
 
-    from medstation.inference import export
+    from medstation.core.imaging import result_export
 
-    files = export.export_prediction(volume, why, rgb, Path(folder))
+    files = result_export.export_prediction(volume, why, rgb, Path(folder))
     audit.record("export", series_name(volume), model=why.model, model_version=why.version,
                  detail=f"{why.method_title} of slice {why.index + 1} for '{why.label}' (p={why.probability:.3f}) "
                         f"as DICOM: {files.secondary_capture.name}, {files.structured_report.name} in {folder}")

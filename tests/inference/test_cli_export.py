@@ -8,7 +8,8 @@ from PIL import Image
 from medstation import cli
 from medstation.core import audit
 from medstation.core.imaging import loader
-from medstation.inference import export, registry
+from medstation.core.imaging import result_export
+from medstation.inference import registry
 from tests.inference.helpers import held_out_examples, lung2_hu, write_ct_series
 
 LESION_AT = 3
@@ -72,7 +73,7 @@ def test_dicom_results_reopen_with_model_identity(inferred):
     assert sc.SOPClassUID == "1.2.840.10008.5.1.4.1.1.7"
     np.testing.assert_array_equal(sc.pixel_array, np.asarray(Image.open(why["png"])))
     assert sc.PatientID == "PYRAD-LUNG2"
-    values = export.read_report(why["structured_report"])
+    values = result_export.read_report(why["structured_report"])
     bundle = registry.find("lesion_ct")
     assert values["Algorithm Name"] == "lesion_ct" and values["Algorithm Version"] == "1.0.0"
     assert values["Model weights SHA-256"] == bundle.expected_sha256

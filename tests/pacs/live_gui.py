@@ -88,7 +88,8 @@ def test_query_retrieve_explain_export_send_back_and_find_again(qtbot, qtmodelte
     from PySide6.QtCore import Qt
 
     from medstation.gui import ask
-    from medstation.inference import export, registry
+    from medstation.core.imaging import result_export
+    from medstation.inference import registry
 
     pane = main_window.show_pane("imaging")
     dialog = main_window.show_pacs_query()  # the window's own wiring: what is retrieved opens in the imaging pane
@@ -147,7 +148,7 @@ def test_query_retrieve_explain_export_send_back_and_find_again(qtbot, qtmodelte
     assert rows["SR"].series_uid == sr.SeriesInstanceUID and rows["SR"].study_uid == rows["CT"].study_uid
     assert rows["OT"].series_uid == dcmread(files.secondary_capture, stop_before_pixels=True).SeriesInstanceUID
     stored = BytesIO(orthanc.instance_file(sr.SOPInstanceUID))  # what the PACS now holds, read back
-    values = export.read_report(stored)
+    values = result_export.read_report(stored)
     assert (values["Algorithm Name"], values["Algorithm Version"]) == ("lesion_ct", "1.0.0")
     assert values["Model weights SHA-256"] == registry.find("lesion_ct").expected_sha256 == why.sha256
     assert values["Explanation method"] == "Grad-CAM on layer layer4, refined by Layer-CAM on layer2"

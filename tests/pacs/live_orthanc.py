@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from medstation.inference.export import explanation_method_text
+from medstation.core.imaging.result_export import explanation_method_text
 from tests.pacs.orthanc import DICOM_PORT, MEDSTATION_AET, MEDSTATION_PORT, ORTHANC, inside_namespace
 from tests.pacs.samples import LUNG_LESION_AT, ct_series, lung_ct_series, pixel_bytes, sample_files
 
@@ -145,7 +145,8 @@ def lung_study(orthanc, tmp_path_factory):
 
 def _explain_and_export(folders, out):
     """What the viewer does with a retrieved series: pick the model by matching, score, explain, export."""
-    from medstation.inference import bundles, device, export, matching, overlay, registry
+    from medstation.core.imaging import overlay, result_export
+    from medstation.inference import bundles, device, matching, registry
     from medstation.services import imaging
 
     volume = imaging.open_files(folders)[0]
@@ -157,13 +158,14 @@ def _explain_and_export(folders, out):
     assert best.index == LUNG_LESION_AT and best.score >= scores.threshold
     why = imaging.explain_slice(model, volume, best.index, "gradcam")
     rgb = overlay.blend(volume.pixels[why.index], why.heatmap, *overlay.default_window(volume))
-    return why, export.export_prediction(volume, why, rgb, out)
+    return why, result_export.export_prediction(volume, why, rgb, out)
 
 
 def _assert_report_names_the_model(path, why=None):
-    from medstation.inference import export, registry
+    from medstation.core.imaging import result_export
+    from medstation.inference import registry
 
-    values = export.read_report(path)
+    values = result_export.read_report(path)
     assert (values["Algorithm Name"], values["Algorithm Version"]) == ("lesion_ct", "1.0.0")
     assert values["Model weights SHA-256"] == registry.find("lesion_ct").expected_sha256
     assert values["Predicted label"] == "lesion"

@@ -43,7 +43,8 @@ def test_export_button_writes_the_heat_map_and_a_report_naming_the_model(explain
 
     from medstation.core import audit
     from medstation.gui import ask
-    from medstation.inference import export, overlay, registry
+    from medstation.core.imaging import overlay, result_export
+    from medstation.inference import registry
 
     panel = explained
     out = tmp_path / "results"
@@ -71,7 +72,7 @@ def test_export_button_writes_the_heat_map_and_a_report_naming_the_model(explain
     air = sc.pixel_array[20, 20].astype(int)
     assert peak[0] > peak[2] + 30 and air[0] == air[1] == air[2]  # heat over the lesion, grey elsewhere
 
-    values = export.read_report(files.structured_report)
+    values = result_export.read_report(files.structured_report)
     bundle = registry.find("lesion_ct")
     assert (values["Algorithm Name"], values["Algorithm Version"]) == ("lesion_ct", "1.0.0")
     assert values["Model weights SHA-256"] == bundle.expected_sha256 == why.sha256

@@ -38,7 +38,7 @@ def _explain_work(model, volume, z: int, method: str, class_index: int, ctx):
 def _export_work(volume, why, center: float, width: float, folder: str, ctx):
     from pathlib import Path
 
-    from medstation.inference import overlay
+    from medstation.core.imaging import overlay
     from medstation.services import imaging
 
     ctx.progress(0, 2, f"Writing the DICOM result of slice {why.index + 1}")
