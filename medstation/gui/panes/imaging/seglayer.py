@@ -19,7 +19,7 @@ from medstation.gui.panes.imaging import planes
 def label_rgba(labels: np.ndarray, colours: dict[int, tuple[int, int, int]], hidden: set[int], opacity: float,
                outlined: bool) -> np.ndarray:
     """RGBA uint8 (rows, cols) of a 2D label slice: each visible label in its colour, background transparent."""
-    from medstation.inference.overlay import outline
+    from medstation.core.imaging.overlay import outline
 
     table = np.zeros((256, 4), np.uint8)
     alpha = 255 if outlined else int(round(np.clip(opacity, 0, 1) * 255))
