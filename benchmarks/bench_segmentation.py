@@ -147,7 +147,8 @@ def _monai(root: Path, nifti: Path, out: Path):
 def run(report) -> None:
     import nibabel
 
-    from medstation.inference import segmentation, trust
+    from medstation.core import trust
+    from medstation.inference import segmentation
     from medstation.inference.registry import load_bundle
     from tests.inference.helpers import write_ct_series
 

@@ -60,7 +60,6 @@ class _SegGradCam:
     def __init__(self, network, layer: str, value: int, ctx: JobContext):
         self.network, self.value, self.ctx = network, value, ctx
         self.module = dict(network.named_modules())[layer]
-        self.calls = 0
 
     def __call__(self, x):
         import torch
@@ -86,8 +85,6 @@ class _SegGradCam:
         mode = "bilinear" if cam.ndim == 4 else "trilinear"
         cam = F.interpolate(cam, size=tuple(x.shape[2:]), mode=mode, align_corners=False)
         peak = cam.flatten(1).max(dim=1).values.clamp_min(1e-8).view(-1, *([1] * (cam.ndim - 1)))
-        self.calls += 1
-        self.ctx.progress(self.calls, None, f"Seg-Grad-CAM: window {self.calls}")
         return (cam / peak).to(logits.dtype)
 
 
@@ -135,8 +132,11 @@ def seg_grad_cam(built, volume: Volume, in_key: str, value: int, device: str, ct
     was_training = network.training
     network.eval()
     try:
-        maps = built.inferer(image.as_tensor() if hasattr(image, "as_tensor") else image,
-                             _SegGradCam(network, layer, value, ctx))
+        tensor = image.as_tensor() if hasattr(image, "as_tensor") else image
+        counted = segmentation._CountedNetwork(_SegGradCam(network, layer, value, ctx), ctx,
+                                               segmentation.network_calls(built.inferer, tuple(tensor.shape)),
+                                               "Seg-Grad-CAM")
+        maps = built.inferer(tensor, counted)
     finally:
         network.train(was_training)
     heat = _to_series(built, data, in_key, maps)[0]

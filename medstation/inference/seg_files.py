@@ -5,8 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
-from medstation.core.imaging.model import Volume
 from medstation.core.imaging import overlay
+from medstation.core.imaging.model import Volume
 from medstation.inference.segmentation import Segmentation, ras_affine
 
 

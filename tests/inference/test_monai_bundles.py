@@ -260,3 +260,30 @@ def test_yaml_tags_that_construct_python_objects_are_refused(tmp_path):
     with pytest.raises(bundle_config.ConfigError, match=r"inference.yaml: not valid YAML"):
         bundle_config.describe(root)
     assert not marker.exists()
+
+
+def test_segmentation_reports_progress_per_window_and_stops_when_cancelled():
+    from medstation.core.jobs import Cancelled, JobContext
+
+    mb.install(mb.SPLEEN)
+    model = load(mb.SPLEEN)
+    seen = []
+    ctx = JobContext(lambda fraction, message: seen.append((fraction, message)), min_interval=0.0)
+    with pytest.raises(Cancelled):
+        seg_service.segment(model, mb.ct_volume(), ctx=_cancel_after(ctx, seen, 1))
+    windows = [m for _f, m in seen if ": window " in m]
+    assert len(windows) == 1 and windows[0].startswith("Spleen CT segmentation: window 1 of ")
+    assert not any("mapping back" in m for _f, m in seen)  # stopped before the inverse
+
+
+def _cancel_after(ctx, seen, count):
+    """Cancel ``ctx`` once ``count`` window reports have been seen."""
+    report = ctx._on_progress
+
+    def on_progress(fraction, message):
+        report(fraction, message)
+        if sum(": window " in m for _f, m in seen) >= count:
+            ctx.cancel()
+
+    ctx._on_progress = on_progress
+    return ctx
