@@ -86,6 +86,7 @@ class RemoteModel:
     # LoadedModel's face ---------------------------------------------------------------------------------------
     name = property(lambda self: self.bundle.name)
     version = property(lambda self: self.bundle.version)
+    kind = property(lambda self: self.bundle.kind)
     labels = property(lambda self: self.bundle.labels or ["class 0", "class 1"])
     threshold = property(lambda self: float(self.bundle.config.get("threshold", 0.5)))
 

@@ -300,6 +300,9 @@ def open_model(name: str, *, backend: str | None = None, server: str | None = No
         bundle = registry.find(name, settings.get("model_dirs", []))
     except registry.BundleError as exc:
         raise MedStationError(f"{exc} (remote inference needs the bundle's metadata on this workstation)") from exc
+    if bundle.kind != "classification":
+        raise MedStationError(f"model {name} is a {bundle.kind} model; the inference server runs classification "
+                              "models only", kept="no pixel data was sent; run it locally (--backend local)")
     remote = RemoteSettings(server or conf["server"], conf["token"], conf["ca_file"], conf["cert_file"],
                             conf["key_file"], conf["workstation"])
     model = RemoteModel(bundle, remote)

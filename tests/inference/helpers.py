@@ -24,10 +24,15 @@ def lung2_hu() -> np.ndarray:
     return sitk.GetArrayFromImage(sitk.ReadImage(str(folder / "lung2_image.nrrd"))).astype(np.float32)
 
 
-def held_out_examples(count: int, seed: int = 11, positive_fraction: float = 1.0):
-    """Lesions inserted into slices of the held-out volume (lung2, never used in training), away from its tumour."""
+def held_out_examples(count: int, seed: int = 11, positive_fraction: float = 1.0, lungs_only: bool = False):
+    """Lesions inserted into slices of the held-out volume (lung2, never used in training), away from its tumour;
+    ``lungs_only`` keeps slices that pass lesion_ct's lung-tissue check (not the lung bases)."""
     volume = lung2_hu()
     slices = [z for z in range(volume.shape[0]) if not 14 <= z <= 26]
+    if lungs_only:
+        from medstation.inference import intended_use
+
+        slices = [z for z in slices if intended_use.lung_fraction(volume[z]) >= 0.15]
     out = []
     for example in lesions.lesion_examples(volume, LUNG2_SPACING, slices[::2], 2, seed, positive_fraction):
         if positive_fraction < 1.0 or example[2] is not None:

@@ -22,7 +22,7 @@ SERIES = 6
 def cohort_source(tmp_path_factory):
     """Generated CT series (real lung CT slices with synthetic lesions), two slices each, plus one MR series."""
     folder = tmp_path_factory.mktemp("cohort")
-    examples = held_out_examples(2 * SERIES, seed=3, positive_fraction=0.5)
+    examples = held_out_examples(2 * SERIES, seed=3, positive_fraction=0.5, lungs_only=True)
     for i in range(SERIES):
         write_ct_series(folder / f"ct{i}", [image for _z, image, _m, _l in examples[2 * i:2 * i + 2]])
     mr = write_ct_series(folder / "mr", [examples[0][1]])

@@ -19,7 +19,7 @@ def test_cohort_run_from_a_pacs_query_result_shows_progress_in_the_job_strip(mai
     from medstation.gui import ask
     from tests.pacs.fakes import FakePacs
 
-    examples = held_out_examples(2, seed=4, positive_fraction=1.0)
+    examples = held_out_examples(2, seed=4, positive_fraction=1.0, lungs_only=True)
     files = write_ct_series(tmp_path / "pacs", [image for _z, image, _m, _l in examples])
     port = free_port()
     nodes.save_nodes(main_window.ctx.settings, [nodes.PacsNode("Fake PACS", "FAKEPACS", "127.0.0.1", port)])

@@ -41,7 +41,7 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def ct_series(tmp_path_factory):
     folder = tmp_path_factory.mktemp("ct")
-    examples = held_out_examples(6, seed=5, positive_fraction=0.5)
+    examples = held_out_examples(6, seed=5, positive_fraction=0.5, lungs_only=True)
     write_ct_series(folder, [image for _z, image, _m, _l in examples])
     return folder
 
