@@ -131,10 +131,10 @@ def _models_trust(args: argparse.Namespace) -> int:
             registry.find(args.bundle)
     except registry.BundleError as exc:
         raise MedStationError(str(exc), kept="the trust store is unchanged") from exc
-    files = trust.weight_files(bundle.root, bundle.ms.get("weights"))
+    files = trust.weight_files(bundle.root, bundle.config.get("weights"))
     print(f"bundle {bundle.name} {bundle.version} at {bundle.root}")
-    print(f"  task: {bundle.task or '-'}; format: {bundle.ms.get('format', '-')}; network: "
-          f"{bundle.ms.get('network', '-')}; licence: {bundle.metadata.get('license', '-')}")
+    print(f"  task: {bundle.task or '-'}; format: {bundle.config.get('format', '-')}; network: "
+          f"{bundle.config.get('network', '-')}; licence: {bundle.metadata.get('license', '-')}")
     for rel, digest in files.items():
         print(f"  {rel}  {(bundle.root / rel).stat().st_size:,} bytes  sha256 {digest}")
     if not files:
