@@ -102,6 +102,12 @@ def decode_dataset(ds, path: str = "", frame: int | None = None) -> Decoded:
     return out
 
 
+def stored_pixels(ds, path: str = "") -> np.ndarray:
+    """Every frame's stored values (YBR as RGB), decoded the safe way: pydicom first, GDCM only in a child process,
+    a MedStationError naming ``path`` when neither can."""
+    return _pixel_array(ds, path, None)
+
+
 def _pixel_array(ds, path: str, frame: int | None) -> np.ndarray:
     try:
         with warnings.catch_warnings():

@@ -385,13 +385,29 @@ def _unpack(archive: Path, dest: Path, out: Expansion) -> None:
             out.skipped.append((str(archive), f"{len(members)} members (limit {MAX_ZIP_MEMBERS}); "
                                               f"only the first {MAX_ZIP_MEMBERS} were unpacked"))
             members = members[:MAX_ZIP_MEMBERS]
+        exhausted = False
         for info in members:
             out.check()
-            if budget[0] <= 0:
+            if budget[0] <= 0 and not exhausted:
+                exhausted = True
                 out.skipped.append((str(archive), f"unpacked size reached the limit of {out.zip_limit} (zip bomb "
                                                   "guard); the rest of the archive was not unpacked"))
-                break
+            if exhausted:  # nothing more is unpacked; unsafe names are still reported
+                unsafe = _unsafe(info)
+                if unsafe:
+                    out.skipped.append((f"{archive}!{info.filename}", unsafe))
+                continue
             budget[0] -= _unzip_member(zf, info, archive, dest, out, budget[0])
+
+
+def _unsafe(info: zipfile.ZipInfo) -> str | None:
+    """Why a member must never be unpacked (a path outside the archive, a link), or None."""
+    pure = PurePosixPath(info.filename.replace("\\", "/"))
+    if pure.is_absolute() or ".." in pure.parts or (pure.parts and ":" in pure.parts[0]):
+        return "unsafe path in the archive (absolute or outside the archive); not unpacked"
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return "symbolic link in the archive; not unpacked"
+    return None
 
 
 def _unzip_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, archive: Path, dest: Path, out: Expansion,
@@ -403,14 +419,11 @@ def _unzip_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, archive: Path, des
         return 0
     if info.is_dir():
         return 0
-    pure = PurePosixPath(name.replace("\\", "/"))
-    if pure.is_absolute() or ".." in pure.parts or (pure.parts and ":" in pure.parts[0]):
-        out.skipped.append((label, "unsafe path in the archive (absolute or outside the archive); not unpacked"))
+    unsafe = _unsafe(info)
+    if unsafe:
+        out.skipped.append((label, unsafe))
         return 0
-    if stat.S_ISLNK(info.external_attr >> 16):
-        out.skipped.append((label, "symbolic link in the archive; not unpacked"))
-        return 0
-    target = dest.joinpath(*pure.parts)
+    target = dest.joinpath(*PurePosixPath(name.replace("\\", "/")).parts)
     limit = min(budget, max(info.compress_size * MAX_RATIO, 2**20))
     if info.file_size > budget:  # the directory already says it will not fit
         out.skipped.append((label, f"would unpack to {info.file_size // 2**20} MB, beyond the limit of "

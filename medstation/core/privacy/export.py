@@ -246,7 +246,9 @@ def _export_one(path: Path, out: Path, engine: Deidentifier, report: ExportRepor
         report.skipped.append(f"{path}: its de-identified copy {target} already exists and was not overwritten; "
                               "skipped")
         return
-    except Exception as exc:  # a damaged value pydicom cannot re-encode: this file is skipped, the rest go on
+    except BaseException as exc:  # a damaged value pydicom cannot re-encode: this file is skipped, the rest go on
+        if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+            raise  # KeyboardInterrupt, SystemExit; a Rust decoder's panic (pyo3) is a damaged file like any other
         report.skipped.append(f"{path}: could not be de-identified ({exc.__class__.__name__}: {str(exc)[:120]})")
         return
     except MedStationError as exc:  # Clean Pixel Data could not run: the image is not exported with its text

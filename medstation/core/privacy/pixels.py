@@ -135,7 +135,9 @@ def clean(ds, source: str = "") -> Cleaning:
     problem = available()
     if problem:
         raise MedStationError(f"{source or 'image'}: {problem}", kept="the image was not exported")
-    arr = ds.pixel_array
+    from medstation.core.imaging.decode import stored_pixels
+
+    arr = stored_pixels(ds, source)  # GDCM, which can abort a process on damaged data, runs in a child
     frames = _frames(arr, ds)
     picks = np.unique(np.linspace(0, len(frames) - 1, min(len(frames), MAX_FRAMES_READ)).round().astype(int))
     regions: dict[tuple[int, int, int, int], Region] = {}
