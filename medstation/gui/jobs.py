@@ -8,11 +8,12 @@ running and waits for the pool to drain, so no worker outlives the window.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import traceback
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 from medstation.core.errors import describe_exception
 from medstation.core.jobs import Cancelled, JobContext
@@ -79,6 +80,52 @@ class _Relay(QObject):
     completed = Signal(object, str, object)
 
 
+class MainThreadCollector(QObject):
+    """Python's cyclic garbage collector, run on the GUI thread while jobs run.
+
+    Left to itself the collector runs in whichever thread happens to allocate, so a worker can free a Qt object
+    (a wrapper in a reference cycle) while the GUI thread deletes widgets: each then waits for a lock the other
+    holds and the window freezes. While any job runs, automatic collection is off and this timer collects on the
+    GUI thread, with the interpreter's own thresholds; when the last job ends, automatic collection is back on.
+    """
+
+    _holding = 0  # runners (one per window) with jobs running; automatic collection is off while above zero
+    _was_enabled = True
+
+    def __init__(self, parent: QObject | None = None, interval_ms: int = 200):
+        super().__init__(parent)
+        self.timer = QTimer(self)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self.collect)
+
+    def hold(self) -> None:
+        if self.timer.isActive():
+            return
+        if MainThreadCollector._holding == 0:
+            MainThreadCollector._was_enabled = gc.isenabled()
+            gc.disable()
+        MainThreadCollector._holding += 1
+        self.timer.start()
+
+    def release(self) -> None:
+        if not self.timer.isActive():
+            return
+        self.timer.stop()
+        self.collect()
+        MainThreadCollector._holding -= 1
+        if MainThreadCollector._holding == 0 and MainThreadCollector._was_enabled:
+            gc.enable()
+
+    def collect(self) -> None:
+        counts, thresholds = gc.get_count(), gc.get_threshold()
+        generation = -1
+        for level in range(3):
+            if counts[level] > thresholds[level]:
+                generation = level
+        if generation >= 0:
+            gc.collect(generation)
+
+
 class JobRunner(QObject):
     job_added = Signal(object)
     job_removed = Signal(object)
@@ -93,6 +140,7 @@ class JobRunner(QObject):
         self._relay = _Relay()
         self._relay.completed.connect(self._complete)
         self._closing = False
+        self.collector = MainThreadCollector(self)
 
     def submit(self, title: str, fn: Callable[..., Any], *args: Any, on_result: Callable[[Any], None] | None = None,
                on_error: Callable[[str], None] | None = None, kept: str | None = None, **kwargs: Any) -> Job:
@@ -104,6 +152,7 @@ class JobRunner(QObject):
         if on_error:
             job.failed.connect(on_error)
         self.jobs.append(job)
+        self.collector.hold()
         self.job_added.emit(job)
         self.pool.start(_Runnable(job, self._relay.completed.emit))
         return job
@@ -123,6 +172,8 @@ class JobRunner(QObject):
             job.cancelled.emit()
         job.finished.emit()
         self.job_removed.emit(job)
+        if not self.jobs:
+            self.collector.release()
 
     def active(self) -> list[Job]:
         return [j for j in self.jobs if j.active]
@@ -136,6 +187,8 @@ class JobRunner(QObject):
         self._closing = True
         self.cancel_all()
         drained = self.pool.waitForDone(timeout_ms)
+        if drained:
+            self.collector.release()
         if not drained:
             log.warning("background jobs still running after %d ms at exit", timeout_ms)
         return drained
