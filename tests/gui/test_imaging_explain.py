@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
+from tests.gui.conftest import open_in_why_panel
 from tests.inference.helpers import held_out_examples, lung2_hu, write_ct_series
 
 pytestmark = pytest.mark.gui
@@ -21,12 +22,7 @@ def ct_series(tmp_path):
 @pytest.fixture
 def panel(main_window, qtbot, ct_series):
     """The Imaging pane's own "why" panel, on its tab, with the CT series loaded."""
-    pane = main_window.show_pane("imaging")
-    panel = pane.explain_panel
-    pane.side.setCurrentWidget(panel)
-    with qtbot.waitSignal(pane.volume_loaded, timeout=60000):
-        main_window.open_paths([ct_series[0]])
-    return panel
+    return open_in_why_panel(main_window, qtbot, ct_series[0])
 
 
 def click_plot_at(qtbot, plot, slice_number):

@@ -5,6 +5,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from medstation.gui import ask
+from tests.gui.conftest import open_in_why_panel
 from tests.inference.test_intended_use import ANKLE, ankle_rendering
 
 pytestmark = pytest.mark.gui
@@ -12,12 +13,7 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture
 def panel(main_window, qtbot, tmp_path):
-    pane = main_window.show_pane("imaging")
-    panel = pane.explain_panel
-    pane.side.setCurrentWidget(panel)
-    with qtbot.waitSignal(pane.volume_loaded, timeout=60000):
-        main_window.open_paths([ankle_rendering(tmp_path / "render")])
-    return panel
+    return open_in_why_panel(main_window, qtbot, ankle_rendering(tmp_path / "render"))
 
 
 def test_outside_intended_use_is_not_scored_and_says_why(panel, qtbot):
