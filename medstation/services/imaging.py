@@ -9,7 +9,7 @@ leaves the workstation).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable
 
@@ -150,11 +150,9 @@ def score_series(model: LoadedModel, volume, ctx: JobContext | None = None,
                  batch_size: int | None = None, outside_use: str = "") -> SeriesScores:
     """Score every slice of ``volume`` (cached, batched, cancellable) and record the inference in the audit log;
     ``outside_use`` is the refusal sentence of a series scored by explicit override (marked in the result)."""
-    import dataclasses
-
     result = _scores(model, volume, ctx, batch_size)
     if outside_use:
-        result = dataclasses.replace(result, outside_use=outside_use)
+        result = replace(result, outside_use=outside_use)
     scores = result.scores
     best = result.best
     detail = (f"{len(scores)} slice(s) scored on {model.device.label()}; "
@@ -174,11 +172,9 @@ def _explain(model, volume, z: int, method: str, class_index: int | None) -> exp
 def explain_slice(model: LoadedModel, volume, z: int, method: str = "gradcam",
                   class_index: int | None = None, outside_use: str = "") -> explainers.Explanation:
     """Heat map for slice ``z``; audited as an inference (the model ran on the slice to explain it)."""
-    import dataclasses
-
     result = _explain(model, volume, z, method, class_index)
     if outside_use:
-        result = dataclasses.replace(result, outside_use=outside_use)
+        result = replace(result, outside_use=outside_use)
     audit.record("infer", series_name(volume), model=model.name, model_version=model.version,
                  detail=f"{result.method_title} of slice {z + 1} for '{result.label}' "
                         f"(p={result.probability:.3f}, layer {result.target_layer})"
@@ -188,8 +184,6 @@ def explain_slice(model: LoadedModel, volume, z: int, method: str = "gradcam",
 
 def export_result(volume, why: explainers.Explanation, rgb, folder):
     """Write the explained slice as a Secondary Capture of ``rgb`` and a Comprehensive SR into ``folder``; audited."""
-    from pathlib import Path
-
     from medstation.core.imaging import result_export
 
     files = result_export.export_prediction(volume, why, rgb, Path(folder))
@@ -227,9 +221,6 @@ def analyse_series(model, volume, folder, method: str = "gradcam", top: int = 3,
     ``dicom``): the per-series entry of predictions.json. ``record=False`` (cohort workers) leaves the audit to
     the caller. ``outside_use`` (a series scored by explicit override outside the model's intended use) marks
     every output: the JSON entry, a red band and a text chunk on each PNG, the SC and SR."""
-    import dataclasses
-    from pathlib import Path
-
     from medstation.core.imaging import overlay, result_export
 
     # a cohort worker sees each series once: its scores would only fill the result cache
@@ -245,7 +236,7 @@ def analyse_series(model, volume, folder, method: str = "gradcam", top: int = 3,
     center, width = overlay.default_window(volume)
     for score in result.top(top):
         why = explain_slice(model, volume, score.index, method, outside_use=outside_use) if record else \
-            dataclasses.replace(_explain(model, volume, score.index, method, None), outside_use=outside_use)
+            replace(_explain(model, volume, score.index, method, None), outside_use=outside_use)
         rgb = overlay.blend(volume.pixels[score.index], why.heatmap, center, width)
         if outside_use:
             rgb = overlay.mark_outside(rgb)
