@@ -147,7 +147,7 @@ def build_model(loaded, config: ServeConfig):
     from medstation.inference import predictor, preprocess
 
     def score(pixels: np.ndarray) -> np.ndarray:
-        tensor = preprocess.prepare(pixels, loaded.preprocess, loaded.input_shape)
+        tensor = preprocess.prepare(pixels, loaded.preprocess, loaded.input_shape, loaded.device.torch_device)
         return predictor.run_batch(loaded, tensor).astype(np.float32)
 
     class BundleModel(kserve.Model):
