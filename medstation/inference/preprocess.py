@@ -56,8 +56,9 @@ class _Unsigned16:
 
 
 def to_modality(batch, device=None, rescale=None):
-    """Host or device batch (n, rows, cols) -> float32 modality values on ``device``: stored values times the
-    slope plus the intercept of each slice when ``rescale`` ((n, 2) slope, intercept) is given."""
+    """Host or device batch (n, rows, cols) -> a new float32 tensor of modality values on ``device``: stored values
+    times the slope plus the intercept of each slice when ``rescale`` ((n, 2) slope, intercept) is given. One
+    allocation; every later step works in place (fresh host memory costs more than the arithmetic)."""
     import torch
 
     unsigned = isinstance(batch, _Unsigned16)
@@ -67,19 +68,23 @@ def to_modality(batch, device=None, rescale=None):
     if device is not None:
         tensor = tensor.to(device, non_blocking=True)
     data = tensor.float()
+    if data.data_ptr() == tensor.data_ptr():
+        data = data.clone()  # float32 already: never write into the caller's pixels
     if unsigned:
-        data = torch.where(data < 0, data + 65536.0, data)
+        data.remainder_(65536.0)  # int16 bits back to 0..65535
     if rescale is None:
         return data
     values = np.asarray(rescale, dtype=np.float32).reshape(-1, 2)
     factors = torch.from_numpy(values).to(data.device, non_blocking=True)
     if (values[:, 0] != 1.0).any():
-        data = data * factors[:, 0, None, None]
-    return data + factors[:, 1, None, None] if values[:, 1].any() else data
+        data.mul_(factors[:, 0, None, None])
+    if values[:, 1].any():
+        data.add_(factors[:, 1, None, None])
+    return data
 
 
-def scale_intensity(data, spec: dict[str, Any] | None):
-    """Map a float32 tensor (n, rows, cols) of modality values to the network's range, on its device."""
+def scale_intensity_(data, spec: dict[str, Any] | None):
+    """Map a float32 tensor (n, rows, cols) of modality values to the network's range, in place on its device."""
     import torch
 
     spec = spec or DEFAULT
@@ -88,7 +93,7 @@ def scale_intensity(data, spec: dict[str, Any] | None):
         return data
     if kind == "window":
         low, high = float(spec["low"]), float(spec["high"])
-        return torch.clamp((data - low) / (high - low), 0.0, 1.0)
+        return data.sub_(low).div_(high - low).clamp_(0.0, 1.0)
     if kind == "percentile":
         flat = data.reshape(data.shape[0], -1)
         qs = torch.tensor([float(spec.get("low", 1.0)) / 100.0, float(spec.get("high", 99.0)) / 100.0],
@@ -96,7 +101,7 @@ def scale_intensity(data, spec: dict[str, Any] | None):
         step = max(1, _QUANTILE_LIMIT // max(flat.shape[1], 1))
         bounds = torch.cat([torch.quantile(flat[i:i + step], qs, dim=1).T for i in range(0, len(flat), step)])
         low, high = bounds[:, 0, None, None], bounds[:, 1, None, None]
-        return torch.clamp((data - low) / torch.clamp(high - low, min=1e-6), 0.0, 1.0)
+        return data.sub_(low).div_(torch.clamp(high - low, min=1e-6)).clamp_(0.0, 1.0)
     raise ValueError(f"unknown intensity mapping {kind!r} in the bundle's preprocess section")
 
 
@@ -114,7 +119,7 @@ def resize(data, shape: tuple[int, int] | None):
 def prepare(slices, spec: dict[str, Any] | None, shape: tuple[int, int] | None, device=None, rescale=None):
     """Slices (n, rows, cols: numpy, or a tensor from ``host_tensor``) -> the network's input (n, 1, H, W) on
     ``device`` (the CPU when None); ``rescale`` as in ``to_modality`` when the slices are stored values."""
-    return resize(scale_intensity(to_modality(slices, device, rescale), spec), shape).contiguous()
+    return resize(scale_intensity_(to_modality(slices, device, rescale), spec), shape).contiguous()
 
 
 def upsample_map(heatmap: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

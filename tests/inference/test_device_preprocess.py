@@ -60,6 +60,14 @@ def test_network_inputs_equal_the_host_reference_for_every_mapping():
         np.testing.assert_allclose(got, want, atol=1e-5, err_msg=str(spec))
 
 
+def test_preprocessing_never_writes_into_the_callers_pixels():
+    ct = lung2_hu()[20:22].copy()
+    for spec in (WINDOW, {"intensity": "none"}, {"intensity": "percentile"}):
+        before = ct.copy()
+        preprocess.prepare(ct, spec, None, "cpu")
+        np.testing.assert_array_equal(ct, before)
+
+
 def test_scores_from_files_equal_the_reference_on_real_ct_from_several_sources(model):
     files = real_ct_files()
     want = reference_scores(model, np.stack([decode.decode_file(p).pixels[0] for p in files]))
