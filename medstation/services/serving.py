@@ -79,7 +79,8 @@ class Batcher:
     """Gather concurrent requests for ``window`` seconds (or ``max_slices``) and run them as one batch.
 
     ``run`` maps a stacked (n, rows, cols) array to per-slice rows (n, ...); requests of different slice sizes or
-    pixel types run as separate batches. ``batches`` counts the calls to ``run`` (the server reports it in each response).
+    pixel types run as separate batches. ``batches`` counts the calls to ``run`` (the server reports it in each
+    response).
     """
 
     def __init__(self, run: Callable[[np.ndarray], np.ndarray], window: float = 0.005, max_slices: int = 64):
@@ -175,7 +176,8 @@ def build_model(loaded, config: ServeConfig):
             tensor = payload.get_input_by_name(protocol.PIXELS)
             if tensor is None:
                 raise InvalidInput(f"request has no {protocol.PIXELS} input")
-            pixels = np.asarray(tensor.as_numpy(), dtype=protocol.DATATYPES.get(str(tensor.datatype).upper(), "float32"))
+            wire = protocol.DATATYPES.get(str(tensor.datatype).upper(), "float32")
+            pixels = np.asarray(tensor.as_numpy(), dtype=wire)
             if pixels.ndim == 2:
                 pixels = pixels[None]
             if pixels.ndim != 3 or pixels.shape[0] == 0 or min(pixels.shape[1:]) < 8:
