@@ -91,8 +91,9 @@ def as_source(source):
     return source if hasattr(source, "load") and hasattr(source, "identity") else VolumeSlices(source)
 
 
-def load(source, z: int) -> Loaded:
-    """Decode slice ``z``; a failure becomes a sentence naming the file and what happens to the rest."""
+def load(source, z: int, identify: bool = True) -> Loaded:
+    """Decode slice ``z`` (with its cache identity when ``identify``); a failure becomes a sentence naming the
+    file."""
     started = time.perf_counter()
     try:
         pixels, slope, intercept = source.load(z)
@@ -100,7 +101,7 @@ def load(source, z: int) -> Loaded:
         if pixels.ndim != 2:
             raise MedStationError(f"{source.name(z)}: {pixels.ndim}-dimensional pixels, not one greyscale slice")
         rescale = (float(slope), float(intercept))
-        item = Loaded(z, pixels, rescale, source.identity(z, pixels, rescale))
+        item = Loaded(z, pixels, rescale, source.identity(z, pixels, rescale) if identify else "")
     except MedStationError as exc:
         item = Loaded(z, error=exc.sentence())
     except Exception as exc:  # noqa: BLE001 - a decoder's own error stays with its file; the series goes on
@@ -131,7 +132,7 @@ def batches(source, indices: Sequence[int], size: int, workers: int, pin: bool =
     with ThreadPoolExecutor(max(1, workers), thread_name_prefix="medstation-decode") as pool:
         for start in range(0, len(indices), size):
             chunk = list(indices[start:start + size])
-            items = list(pool.map(lambda z: load(source, z), chunk))
+            items = list(pool.map(lambda z: load(source, z, cached is not None), chunk))
             began = time.perf_counter()
             _consistent(source, items, shape)
             batch = Batch(chunk, {item.index: item for item in items})
@@ -140,7 +141,7 @@ def batches(source, indices: Sequence[int], size: int, workers: int, pin: bool =
             batch.todo = [i.index for i in items if not i.error and i.cached is None]
             if batch.todo:
                 todo = [batch.loaded[z] for z in batch.todo]
-                batch.host = preprocess.host_tensor(np.stack([i.pixels for i in todo]), pin)
+                batch.host = preprocess.host_tensor([i.pixels for i in todo], pin)
                 rescale = np.asarray([i.rescale for i in todo], dtype=np.float64)
                 batch.rescale = None if (rescale == (1.0, 0.0)).all() else rescale
                 for item in todo:
