@@ -43,6 +43,9 @@ class Batch:
     host: object = None
     rescale: np.ndarray | None = None
     seconds: float = 0.0  # host time of the batch: decoding (summed over threads) and stacking
+    prepared: object = None  # the network's input on the device, once made from ``host``
+    ready: object = None  # CUDA: the event recorded when ``prepared`` is complete
+    preprocess_s: float = 0.0
 
 
 class VolumeSlices:

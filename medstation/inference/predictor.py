@@ -1,8 +1,9 @@
 """Score every slice of a series with a loaded model: batched, through a bounded queue, cancellable, cached.
 
-A reader thread decodes batches (``feed.batches``: a thread pool, slices in order, stored values) while the calling
-thread preprocesses them on the inference device and runs the network, so decoding and inference overlap; the
-queue between them holds at most ``queue_size`` batches, which bounds memory however long the series. Each
+A reader thread decodes batches (``feed.batches``: a thread pool, slices in order, stored values) and preprocesses
+them on the inference device (a side stream on CUDA) while the calling thread runs the network, so decoding,
+preprocessing and inference overlap; the queue between them holds at most ``queue_size`` batches, which bounds
+memory however long the series. Each
 slice's result is cached under (model sha256, slice identity). Mixed precision (autocast, float16) is used on CUDA
 when the bundle allows it. ``timings`` splits the time into host decoding, device preprocessing and the network.
 """
@@ -81,8 +82,9 @@ def score_of(model: LoadedModel, z: int, probs: np.ndarray) -> SliceScore:
 
 @dataclass
 class Timings:
-    """Where a series' time went: host decoding (summed over the decoding threads), the device waiting for
-    decoded batches, preprocessing on the device and the network (each synchronised on CUDA when measured)."""
+    """Where a series' time went: host decoding (summed over the decoding threads), the network's thread waiting
+    for prepared batches, preprocessing on the device (overlapping the network; on CUDA its launch time unless the
+    predictor is ``timed``) and the network."""
     slices: int = 0
     decode_s: float = 0.0
     wait_s: float = 0.0
@@ -106,9 +108,10 @@ class SlicePredictor:
         self.queue_size = queue_size
         self.cache = cache
         self.workers = workers or max(2, min(8, cpu_threads()))
-        self.timed = timed  # synchronise the device between stages so that ``timings`` splits them exactly
+        self.timed = timed  # CUDA: wait for each batch's preprocessing so that ``timings`` splits the stages
         self.timings = Timings()
         self.failures: list[tuple[int, str]] = []  # (slice index, sentence naming its file) of slices not scored
+        self._stream = None  # CUDA: the side stream that preprocessing runs on
 
     def _key(self, identity: str) -> tuple[str, str, bool, str]:
         """(model sha256, device, autocast, input identity): float16 on a GPU is not bit-identical to the CPU."""
@@ -118,11 +121,13 @@ class SlicePredictor:
         return self.cache.get(self._key(identity)) if self.cache is not None else None
 
     def _reader(self, source, indices: Sequence[int], out: queue.Queue, stop: threading.Event) -> None:
-        """Reader thread: put decoded ``feed.Batch``es on ``out`` in order, then _DONE (or the exception)."""
+        """Reader thread: decode, move to the device and preprocess each batch (``_prepare``), then put it on
+        ``out`` in order; finally _DONE (or the exception, which the consumer raises in the job)."""
         try:
             pin = self.model.device.kind == "cuda"
             cached = self._cached if self.cache is not None else None
             for batch in feed.batches(source, indices, self.batch_size, self.workers, pin, cached):
+                self._prepare(batch)
                 while not stop.is_set():
                     try:
                         out.put(batch, timeout=0.1)
@@ -136,22 +141,41 @@ class SlicePredictor:
             return
         out.put(_DONE)
 
-    def _sync(self) -> None:
-        if self.timed and self.model.device.kind == "cuda":
+    def _prepare(self, batch: feed.Batch) -> None:
+        """The batch's network input, made on the device from its stored values. On CUDA this runs on a side
+        stream and records an event, so the copy and the preprocessing of batch k+1 overlap the network's work on
+        batch k; on the CPU it overlaps too, in this thread (in the network's thread it slowed both down)."""
+        if not batch.todo:
+            return
+        started = time.perf_counter()
+        args = (self.model.preprocess, self.model.input_shape, self.model.device.torch_device, batch.rescale)
+        if self.model.device.kind == "cuda":
             import torch
 
-            torch.cuda.synchronize()
+            self._stream = self._stream or torch.cuda.Stream()
+            with torch.cuda.stream(self._stream):
+                batch.prepared = preprocess.prepare(batch.host, *args)
+                batch.ready = torch.cuda.Event()
+                batch.ready.record(self._stream)
+            if self.timed:
+                batch.ready.synchronize()
+        else:
+            batch.prepared = preprocess.prepare(batch.host, *args)
+        batch.host = None
+        batch.preprocess_s = time.perf_counter() - started
 
     def _forward(self, batch: feed.Batch) -> dict[int, np.ndarray]:
-        """Preprocess one batch on the device and run the network: {slice index: probabilities}."""
+        """Run the network on one prepared batch: {slice index: probabilities}."""
+        if batch.ready is not None:  # CUDA: the network's stream waits for the side stream's preprocessing
+            import torch
+
+            stream = torch.cuda.current_stream()
+            stream.wait_event(batch.ready)
+            batch.prepared.record_stream(stream)
         started = time.perf_counter()
-        tensor = preprocess.prepare(batch.host, self.model.preprocess, self.model.input_shape,
-                                    self.model.device.torch_device, batch.rescale)
-        self._sync()
-        prepared = time.perf_counter()
-        probs = run_batch(self.model, tensor)
-        self.timings.preprocess_s += prepared - started
-        self.timings.model_s += time.perf_counter() - prepared
+        probs = run_batch(self.model, batch.prepared)  # ends by copying the probabilities back: synchronised
+        self.timings.model_s += time.perf_counter() - started
+        self.timings.preprocess_s += batch.preprocess_s
         return dict(zip(batch.todo, probs))
 
     def iter_scores(self, volume, indices: Sequence[int] | None = None,
