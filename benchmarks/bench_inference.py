@@ -141,7 +141,7 @@ def _from_files(report, model, files: list[str], label: str, goal: str | None = 
     report(f"{label}: {len(files)} slices from files, overlapped, device preprocess", rate, "slices/s", goal,
            f"{rate / old_rate:.2f}x the old path; per slice: decode {t['decode_s']:.1f} ms (host, {predictor.workers} "
            f"threads, summed), device preprocess {t['preprocess_s']:.2f} ms, network {t['model_s']:.1f} ms, "
-           f"device idle waiting for decoding {t['wait_s']:.1f} ms; {load}")
+           f"network idle waiting for prepared batches {t['wait_s']:.1f} ms; {load}")
 
 
 def _decode_share(paths: list[str]) -> int:
