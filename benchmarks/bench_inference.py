@@ -253,6 +253,6 @@ def run(report) -> None:
         _from_files(report, gpu, files, name, ">= 2000 slices/s")
         _agreement(report, cpu, gpu, slices)
     else:
-        print("  CUDA: not measured: no GPU lent (torch sees no CUDA device; the same code runs there with "
-              "torch.cuda.synchronize() around each stage)")
+        print("  CUDA: not measured: no GPU lent (torch sees no CUDA device; the same code runs there, each stage "
+              "synchronised for the split)")
     _event_loop_stall(report, slices)
