@@ -18,6 +18,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
+from medstation.core.errors import MedStationError
 from medstation.core.jobs import JobContext, null_context
 from medstation.inference import feed, preprocess
 from medstation.inference.bundles import LoadedModel
@@ -181,7 +182,7 @@ class SlicePredictor:
     def iter_scores(self, volume, indices: Sequence[int] | None = None,
                     ctx: JobContext | None = None) -> Iterator[SliceScore]:
         """Scores in slice order as they are computed (slices that could not be decoded are left out and listed in
-        ``failures``); stops promptly when ``ctx`` is cancelled."""
+        ``failures``; a MedStationError when none could); stops promptly when ``ctx`` is cancelled."""
         ctx = ctx or null_context()
         source = feed.as_source(volume)
         indices = list(range(len(source))) if indices is None else list(indices)
@@ -198,6 +199,9 @@ class SlicePredictor:
                 item = out.get()
                 self.timings.wait_s += time.perf_counter() - waited
                 if item is _DONE:
+                    if self.failures and len(self.failures) == len(indices):
+                        raise MedStationError(f"no slice could be scored: {self.failures[0][1].rstrip('.')}"
+                                              + (f" (and {len(indices) - 1} more)" if len(indices) > 1 else ""))
                     return
                 if isinstance(item, BaseException):
                     raise item

@@ -6,6 +6,7 @@ import time
 import numpy as np
 import pytest
 
+from medstation.core.errors import MedStationError
 from medstation.core.jobs import Cancelled, JobContext
 from medstation.inference import bundles, device, registry
 from medstation.inference.feed import FileSlices
@@ -56,6 +57,16 @@ def test_a_damaged_file_is_named_and_the_rest_of_the_series_is_scored(model, ser
     assert str(broken) in predictor.failures[0][1]
     whole = SlicePredictor(model, batch_size=12, cache=None).predict(FileSlices(series))
     np.testing.assert_allclose([s.score for s in scores], [s.score for s in whole if s.index != 4], atol=1e-6)
+
+
+def test_a_series_of_which_no_file_decodes_is_an_error_naming_the_first(model, tmp_path):
+    files = []
+    for i in range(3):
+        files.append(tmp_path / f"IM{i + 1}.dcm")
+        files[-1].write_bytes(b"not DICOM at all")
+    with pytest.raises(MedStationError) as raised:
+        SlicePredictor(model, batch_size=2, cache=None).predict(FileSlices(files))
+    assert raised.value.sentence() == f"no slice could be scored: {files[0]} has no pixel data (and 2 more)."
 
 
 def test_a_slice_of_another_size_is_named_and_skipped(model, series, tmp_path):
