@@ -185,6 +185,7 @@ class SlicePredictor:
         ``failures``; a MedStationError when none could); stops promptly when ``ctx`` is cancelled."""
         ctx = ctx or null_context()
         source = feed.as_source(volume)
+        self.failures = []
         indices = list(range(len(source))) if indices is None else list(indices)
         out: queue.Queue = queue.Queue(maxsize=self.queue_size)
         stop = threading.Event()
