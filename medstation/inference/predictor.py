@@ -81,6 +81,17 @@ def score_of(model: LoadedModel, z: int, probs: np.ndarray) -> SliceScore:
                       float(probs[model.positive_index]))
 
 
+def _put(out: queue.Queue, item, stop: threading.Event) -> bool:
+    """Queue ``item`` unless the consumer stopped first (then False): a full queue never holds the reader."""
+    while not stop.is_set():
+        try:
+            out.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
 @dataclass
 class Timings:
     """Where a series' time went: host decoding (summed over the decoding threads), the network's thread waiting
@@ -129,18 +140,12 @@ class SlicePredictor:
             cached = self._cached if self.cache is not None else None
             for batch in feed.batches(source, indices, self.batch_size, self.workers, pin, cached):
                 self._prepare(batch)
-                while not stop.is_set():
-                    try:
-                        out.put(batch, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not _put(out, batch, stop):
                     return
         except BaseException as exc:  # reported to the consumer, which raises it in the job
-            out.put(exc)
+            _put(out, exc, stop)
             return
-        out.put(_DONE)
+        _put(out, _DONE, stop)
 
     def _prepare(self, batch: feed.Batch) -> None:
         """The batch's network input, made on the device from its stored values. On CUDA this runs on a side
