@@ -158,7 +158,8 @@ class SlicePredictor:
         if self.model.device.kind == "cuda":
             import torch
 
-            self._stream = self._stream or torch.cuda.Stream()
+            if self._stream is None:
+                self._stream = torch.cuda.Stream(device=self.model.device.torch_device)
             with torch.cuda.stream(self._stream):
                 batch.prepared = preprocess.prepare(batch.host, *args)
                 batch.ready = torch.cuda.Event()
