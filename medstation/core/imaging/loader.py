@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from medstation.core import parallel
 from medstation.core.errors import MedStationError
 from medstation.core.imaging import decode, display, geometry
 from medstation.core.imaging.header import HeaderError, read_header
@@ -247,16 +248,24 @@ def _mask_unused_bits(raw: np.ndarray, allocated: int, stored: int, signed: int)
 
 
 def _decode_all(refs: list[dict], ctx: JobContext):
+    """Decode every slice with pydicom on ``parallel.host_threads()`` threads (its decoders release the GIL for
+    much of their work), a few slices ahead of the loop, which takes them in slice order; a slice that cannot be
+    decoded stops the load with its message, as the first failing slice in order."""
     frames, overlays = [], {}
     windows, luts, photometric, frame_time = [], [], "MONOCHROME2", 0.0
-    for i, r in enumerate(refs):
-        ctx.progress(i, len(refs), f"decoding slice {i + 1} of {len(refs)}")
-        d = decode.decode_file(r["path"])
-        if i == 0:
-            windows, luts, photometric, frame_time = d.windows, d.voi_luts, d.photometric, d.frame_time_ms
-        frames.append(d.pixels[0])
-        if 0 in d.overlays:
-            overlays[i] = d.overlays[0]
+    decoded = parallel.ordered_map(lambda r: decode.decode_file(r["path"]), refs, parallel.host_threads(),
+                                   name="medstation-load")
+    try:
+        for i in range(len(refs)):
+            ctx.progress(i, len(refs), f"decoding slice {i + 1} of {len(refs)}")
+            d = next(decoded)
+            if i == 0:
+                windows, luts, photometric, frame_time = d.windows, d.voi_luts, d.photometric, d.frame_time_ms
+            frames.append(d.pixels[0])
+            if 0 in d.overlays:
+                overlays[i] = d.overlays[0]
+    finally:
+        decoded.close()  # cancelled or failed: slices not started are dropped, running ones finish
     kinds = {f.dtype for f in frames}
     if len(kinds) > 1:  # a colour image among greyscale ones cannot share an array
         frames = [f if f.ndim == 2 else f.mean(axis=-1).astype(np.float32) for f in frames]
