@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -36,10 +37,28 @@ def load_series(series_uid: str, ctx: JobContext | None = None) -> list[Volume]:
 
 def load_files(paths: list[str | Path], ctx: JobContext | None = None) -> list[Volume]:
     """Load files (or the files under folders) without the study index: one or more Volumes per series."""
+    ctx = ctx or JobContext()
+    plans = plan_files(paths)
+    volumes: list[Volume] = []
+    for n, plan in enumerate(plans):
+        volumes.extend(load_plan(plan, ctx.sub(n / len(plans), (n + 1) / len(plans))))
+    return volumes
+
+
+@dataclass
+class SeriesPlan:
+    """One series found by ``plan_files`` (headers only): its instance rows and what the Volumes say about it."""
+    series_uid: str
+    rows: list[dict]
+    meta: dict
+
+
+def plan_files(paths: list[str | Path]) -> list[SeriesPlan]:
+    """The series under files or folders, from their headers only, in series-number order: what ``load_plan``
+    loads one at a time. An error naming the paths when none holds an image."""
     from medstation.core.imaging.index import instance_row_dict
     from medstation.core.imaging.sources import Expansion, expand
 
-    ctx = ctx or JobContext()
     expansion = Expansion()
     by_series: dict[str, list[dict]] = {}
     headers = {}
@@ -55,18 +74,21 @@ def load_files(paths: list[str | Path], ctx: JobContext | None = None) -> list[V
     if not by_series:
         reasons = "; ".join(f"{p}: {r}" for p, r in expansion.skipped[:3])
         raise MedStationError(f"no DICOM images in {', '.join(map(str, paths))}" + (f" ({reasons})" if reasons else ""))
-    volumes: list[Volume] = []
-    ordered = sorted(by_series, key=lambda s: (headers[s].series_number or 0, s))
-    for n, series_uid in enumerate(ordered):
+    plans = []
+    for series_uid in sorted(by_series, key=lambda s: (headers[s].series_number or 0, s)):
         h = headers[series_uid]
         meta = {"modality": h.modality, "description": h.series_description, "study_uid": h.study_uid,
                 "series_uid": series_uid, "patient": {"name": h.patient_name, "id": h.patient_id,
                                                        "birth_date": h.birth_date, "sex": h.sex,
                                                        "study_date": h.study_date,
                                                        "study_description": h.study_description}}
-        sub = ctx.sub(n / len(ordered), (n + 1) / len(ordered))
-        volumes.extend(_load_rows(by_series[series_uid], sub, meta))
-    return volumes
+        plans.append(SeriesPlan(series_uid, by_series[series_uid], meta))
+    return plans
+
+
+def load_plan(plan: SeriesPlan, ctx: JobContext | None = None) -> list[Volume]:
+    """The Volumes of one planned series (one per consistent stack, one per multi-frame object)."""
+    return _load_rows(plan.rows, ctx or JobContext(), plan.meta)
 
 
 def load_first_slice(series_uid: str, which: str = "first") -> Volume:
