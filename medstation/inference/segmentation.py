@@ -32,15 +32,19 @@ def ras_affine(volume: Volume) -> np.ndarray:
 
 
 def as_meta_tensor(volume: Volume, pixels: np.ndarray | None = None):
-    """The series as MONAI's loader would give it: no channel axis yet, (x, y, z), RAS affine, float32."""
+    """The series as MONAI's loader would give it: no channel axis yet, (x, y, z), RAS affine, float32. Several
+    series stacked as channels (``pixels`` (C, z, y, x) on the volume's grid) come channel first, (C, x, y, z), as
+    the loader stacks the files of a multi-channel image."""
     import torch
     from monai.data import MetaTensor
 
     data = volume.pixels if pixels is None else pixels
-    array = np.ascontiguousarray(data.transpose(2, 1, 0), dtype=np.float32)
+    stacked = data.ndim == 4
+    array = np.ascontiguousarray(data.transpose((0, 3, 2, 1) if stacked else (2, 1, 0)), dtype=np.float32)
     affine = torch.as_tensor(ras_affine(volume), dtype=torch.float64)
-    meta = {"original_channel_dim": "no_channel", "filename_or_obj": volume.series_uid or "series",
-            "spatial_shape": np.asarray(array.shape), "original_affine": affine.clone().numpy(), "space": "RAS"}
+    meta = {"original_channel_dim": 0 if stacked else "no_channel", "filename_or_obj": volume.series_uid or "series",
+            "spatial_shape": np.asarray(array.shape[-3:]), "original_affine": affine.clone().numpy(),
+            "space": "RAS"}
     return MetaTensor(torch.from_numpy(array), affine=affine, meta=meta)
 
 
@@ -99,15 +103,16 @@ def _is_discretising(transform: Any) -> bool:
 
 
 def run(built, volume: Volume, in_key: str, out_key: str, device: str, ctx: JobContext | None = None,
-        label: str = "segmentation") -> tuple[np.ndarray, np.ndarray | None]:
-    """The bundle's pipeline on ``volume``: (labels (C, x, y, z), probabilities (C, x, y, z) or None)."""
+        label: str = "segmentation", pixels: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """The bundle's pipeline on ``volume`` (or on ``pixels``, channels (C, z, y, x) stacked on its grid):
+    (labels (C, x, y, z), probabilities (C, x, y, z) or None)."""
     import torch
     from monai.data import decollate_batch, list_data_collate
     from monai.transforms import apply_transform
 
     ctx = ctx or null_context()
     ctx.progress(0, None, f"{label}: preprocessing")
-    data = {in_key: as_meta_tensor(volume)}
+    data = {in_key: as_meta_tensor(volume, pixels)}
     if built.preprocessing is not None:
         data = apply_transform(built.preprocessing, data)
     batch = list_data_collate([data])

