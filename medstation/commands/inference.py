@@ -82,8 +82,10 @@ def _infer(args: argparse.Namespace) -> int:
     print_json(report) if not ran else _print_summary(report, out)
     if not ran and refused:
         raise MedStationError(f"{refused[0]}" + (f" (and {len(refused) - 1} more series)" if len(refused) > 1 else ""),
-                              kept=f"no score was computed; --outside-intended-use scores it anyway, marked as "
-                                   f"outside intended use; {out / 'predictions.json'} lists every check")
+                              kept=("nothing was segmented; --outside-intended-use segments it" if model.kind ==
+                                    "segmentation" else "no score was computed; --outside-intended-use scores it")
+                              + f" anyway, marked as outside intended use; {out / 'predictions.json'} lists every "
+                                "check")
     if not ran:
         raise MedStationError(f"model {model.name} fits none of the {len(volumes)} series read "
                               f"({volumes[0].modality or 'unknown modality'}, ...)",
