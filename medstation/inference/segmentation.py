@@ -103,9 +103,12 @@ def _is_discretising(transform: Any) -> bool:
 
 
 def run(built, volume: Volume, in_key: str, out_key: str, device: str, ctx: JobContext | None = None,
-        label: str = "segmentation", pixels: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
-    """The bundle's pipeline on ``volume`` (or on ``pixels``, channels (C, z, y, x) stacked on its grid):
-    (labels (C, x, y, z), probabilities (C, x, y, z) or None)."""
+        label: str = "segmentation", pixels: np.ndarray | None = None, values: tuple[int, ...] = (),
+        by_channel: bool = True) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """The bundle's pipeline on ``volume`` (or on ``pixels``, channels (C, z, y, x) stacked on its grid): the uint8
+    label map (z, y, x) and, for each of ``values``, its probability as uint8 (z, y, x) 0..255 (taken just before the
+    first ``AsDiscreted``). ``by_channel`` maps the usual ending (activation, ``Invertd``, ``AsDiscreted`` argmax) back
+    one channel at a time (the same numbers, a fraction of the memory); ``False`` runs the transforms as written."""
     import torch
     from monai.data import decollate_batch, list_data_collate
     from monai.transforms import apply_transform
@@ -116,24 +119,73 @@ def run(built, volume: Volume, in_key: str, out_key: str, device: str, ctx: JobC
     if built.preprocessing is not None:
         data = apply_transform(built.preprocessing, data)
     batch = list_data_collate([data])
+    del data
     image = batch[in_key].to(device)
     counted = _CountedNetwork(built.network, ctx, network_calls(built.inferer, tuple(image.shape)), label)
     with torch.inference_mode(), _autocast(device):
         pred = built.inferer(image, counted)
+    del image
     batch[out_key] = pred.float() if pred.dtype != torch.float32 else pred
+    del pred
     item = decollate_batch(batch)[0]
+    del batch
     ctx.check()
     ctx.progress(0, None, f"{label}: mapping back to the series")
-    probabilities = None
     transforms = list(getattr(built.postprocessing, "transforms", [])) if built.postprocessing is not None else []
     if built.postprocessing is not None and not transforms:
         transforms = [built.postprocessing]
+    split = _channelwise_ending(transforms, out_key) if by_channel else None
     with torch.inference_mode():
+        if split is not None:
+            return _invert_by_channel(item, split[0], split[1], out_key, values, ctx)
+        probabilities = None
         for transform in transforms:
             if _is_discretising(transform) and probabilities is None:
                 probabilities = _numpy(item[out_key])
             item = apply_transform(transform, item)
-    return _numpy(item[out_key]), probabilities
+    return label_map(_numpy(item[out_key])), probability_maps(probabilities, list(values))
+
+
+def _channelwise_ending(transforms: list, out_key: str):
+    """(activations, Invertd) when the postprocessing is activations on ``out_key``, its inverse and an argmax -
+    an ending that can be mapped back one channel at a time - else None."""
+    if len(transforms) < 2:
+        return None
+    *before, invert, discrete = transforms
+    keys = (out_key,)
+    if type(invert).__name__ != "Invertd" or tuple(invert.keys) != keys or type(discrete).__name__ != "AsDiscreted":
+        return None
+    if tuple(discrete.keys) != keys or tuple(discrete.argmax) != (True,) or discrete.converter.kwargs or any(
+            getattr(discrete, name)[0] is not None for name in ("to_onehot", "threshold", "rounding")):
+        return None
+    if any(type(t).__name__ != "Activationsd" or tuple(t.keys) != keys for t in before):
+        return None
+    return before, invert
+
+
+def _invert_by_channel(item: dict, before: list, invert, out_key: str, values, ctx: JobContext):
+    """Activations on every channel, then each channel mapped back to the series by the bundle's own ``Invertd`` and
+    folded into a running argmax (the first highest channel wins, as torch.argmax): MONAI's numbers, one full-size
+    float channel at a time instead of all of them."""
+    from monai.transforms import apply_transform
+
+    for transform in before:
+        item = apply_transform(transform, item)
+    pred = item.pop(out_key)
+    best = labels = None
+    probabilities = {}
+    for c in range(int(pred.shape[0])):
+        ctx.check()
+        channel = _numpy(apply_transform(invert, {**item, out_key: pred[c:c + 1]})[out_key])[0]
+        if c in values:
+            probabilities[c] = to_series_axes(np.clip(np.rint(channel * 255.0), 0, 255).astype(np.uint8))
+        if best is None:
+            best, labels = channel, np.zeros(channel.shape, np.uint8)
+            continue
+        labels[channel > best] = c
+        np.maximum(best, channel, out=best)
+        del channel
+    return to_series_axes(labels), probabilities
 
 
 def _numpy(value) -> np.ndarray:

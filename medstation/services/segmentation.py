@@ -38,14 +38,13 @@ def segment(model: LoadedModel, volume: Volume, ctx: JobContext | None = None,
     volume = stacked.reference if stacked is not None else volume
     if volume.is_color or volume.pixels.ndim != 3:
         raise MedStationError(f"model {model.name} needs a greyscale series", kept="nothing was run")
-    with model.lock:
-        pred, probs = segmentation.run(model.built, volume, model.bundle.input_key, model.bundle.output_key,
-                                       model.device.torch_device, ctx, model.name,
-                                       stacked.pixels if stacked is not None else None)
     names = label_names(model)
+    with model.lock:
+        labels, probabilities = segmentation.run(model.built, volume, model.bundle.input_key,
+                                                 model.bundle.output_key, model.device.torch_device, ctx, model.name,
+                                                 stacked.pixels if stacked is not None else None, tuple(names))
     notes = model.notes + (stacked.notes if stacked is not None else [])
-    result = Segmentation(segmentation.label_map(pred), names, volume.spacing,
-                          segmentation.probability_maps(probs, list(names)), model=model.identity(),
+    result = Segmentation(labels, names, volume.spacing, probabilities, model=model.identity(),
                           device=model.device.label(), series_uid=volume.series_uid, notes=notes,
                           outside_use=outside_use, inputs=stacked.volumes if stacked is not None else {})
     stats = ", ".join(f"{s.name} {s.volume_ml:.1f} mL" for s in result.stats())

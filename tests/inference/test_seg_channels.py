@@ -209,3 +209,21 @@ def test_cli_takes_one_series_per_channel(mr, tmp_path, capsys):
                  f"T2={mr.series_uid}", "--channel", f"ADC={adc}"]) == 0
     again = json.loads((tmp_path / "out2" / "predictions.json").read_text())["series"][0]["segmentation"]
     assert np.array_equal(np.asarray(nibabel.load(again["nifti"]).dataobj), labels)
+
+
+def test_mapping_back_one_channel_at_a_time_gives_the_numbers_of_the_whole_postprocessing(mr):
+    """Three labels: the running argmax over channels mapped back one at a time equals MONAI's Invertd + argmax over
+    all channels at once, label for label and probability for probability."""
+    from medstation.inference import segmentation
+
+    model = install(zero_channel=None, bias={1: 0.1, 2: 0.1})
+    stacked = seg_channels.assemble(NAME, ["T2", "ADC"], {"T2": mr, "ADC": moved(mr, z0=1)})
+    args = (model.built, mr, "image", "pred", "cpu", None, "test", stacked.pixels, (1, 2))
+    assert segmentation._channelwise_ending(list(model.built.postprocessing.transforms), "pred") is not None
+    labels, probabilities = segmentation.run(*args)
+    whole_labels, whole_probabilities = segmentation.run(*args, by_channel=False)
+    assert set(np.unique(labels)) == {0, 1, 2}
+    assert np.array_equal(labels, whole_labels)
+    assert sorted(probabilities) == [1, 2]
+    for value in (1, 2):
+        assert np.array_equal(probabilities[value], whole_probabilities[value])
