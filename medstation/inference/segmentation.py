@@ -164,28 +164,90 @@ def _channelwise_ending(transforms: list, out_key: str):
 
 
 def _invert_by_channel(item: dict, before: list, invert, out_key: str, values, ctx: JobContext):
-    """Activations on every channel, then each channel mapped back to the series by the bundle's own ``Invertd`` and
-    folded into a running argmax (the first highest channel wins, as torch.argmax): MONAI's numbers, one full-size
-    float channel at a time instead of all of them."""
+    """Activations on every channel, then each channel mapped back to the series by the bundle's own inverse and
+    folded into a running argmax (the first highest channel wins, as torch.argmax): MONAI's numbers, without every
+    full-size float channel at once. When the bundle's spatial preprocessing is orientation then spacing (most 3D
+    bundles), the spacing is inverted by MONAI's own resampler slab by slab along the last axis, so its float64
+    sampling grid never covers the whole series."""
     from monai.transforms import apply_transform
 
     for transform in before:
         item = apply_transform(transform, item)
     pred = item.pop(out_key)
+    slabs = _SlabInverse.plan(item[invert.orig_keys[0]], invert)
     best = labels = None
-    probabilities = {}
+    probabilities: dict[int, np.ndarray] = {}
     for c in range(int(pred.shape[0])):
         ctx.check()
-        channel = _numpy(apply_transform(invert, {**item, out_key: pred[c:c + 1]})[out_key])[0]
-        if c in values:
-            probabilities[c] = to_series_axes(np.clip(np.rint(channel * 255.0), 0, 255).astype(np.uint8))
-        if best is None:
-            best, labels = channel, np.zeros(channel.shape, np.uint8)
-            continue
-        labels[channel > best] = c
-        np.maximum(best, channel, out=best)
-        del channel
-    return to_series_axes(labels), probabilities
+        pieces = slabs.pieces(pred[c:c + 1]) if slabs is not None else \
+            [(slice(None), _numpy(apply_transform(invert, {**item, out_key: pred[c:c + 1]})[out_key])[0])]
+        for where, channel in pieces:
+            if best is None:
+                shape = slabs.shape if slabs is not None else channel.shape
+                best, labels = np.empty(shape, np.float32), np.zeros(shape, np.uint8)
+            if c in values:
+                probabilities.setdefault(c, np.empty(best.shape, np.uint8))[..., where] = \
+                    np.clip(np.rint(channel * 255.0), 0, 255).astype(np.uint8)
+            if c == 0:
+                best[..., where] = channel
+                continue
+            labels[..., where][channel > best[..., where]] = c
+            np.maximum(best[..., where], channel, out=best[..., where])
+    reorient = slabs.reorient if slabs is not None else (lambda a: a)
+    return (to_series_axes(reorient(labels)),
+            {value: to_series_axes(reorient(p)) for value, p in probabilities.items()})
+
+
+class _SlabInverse:
+    """The inverse of Orientation + Spacing done as MONAI does it - ``SpatialResample`` onto the grid the spacing
+    came from, then the orientation undone - with the resampling cut into slabs of that grid's last axis."""
+
+    VOXELS = 1 << 21  # per slab: MONAI's float64 grid and output take about 40 bytes per voxel
+
+    def __init__(self, extra: dict, size, oriented, original):
+        self.extra, self.shape = extra, tuple(int(n) for n in size)
+        self.oriented = np.asarray(oriented, dtype=np.float64)
+        self.original = np.asarray(original, dtype=np.float64)
+
+    @classmethod
+    def plan(cls, image, invert):
+        ops = list(getattr(image, "applied_operations", []) or [])
+        nearest = invert.nearest_interp if isinstance(invert.nearest_interp, (tuple, list)) else [invert.nearest_interp]
+        if any(nearest) or [op.get("class") for op in ops] != ["Orientation", "SpatialResample"]:
+            return None
+        extra = dict(ops[1]["extra_info"])
+        if len(ops[1]["orig_size"]) != 3:
+            return None
+        return cls(extra, ops[1]["orig_size"], _numpy(extra["src_affine"]), _numpy(ops[0]["extra_info"]
+                                                                                  ["original_affine"]))
+
+    def pieces(self, channel):
+        """(slice of the last axis, that slab of the channel mapped back (x, y, slab) float32), slab by slab."""
+        from monai.transforms import SpatialResample
+        from monai.utils import convert_to_dst_type, get_torch_dtype_from_string
+
+        resample = SpatialResample()
+        depth = max(1, self.VOXELS // (self.shape[0] * self.shape[1]))
+        for k0 in range(0, self.shape[2], depth):
+            k1 = min(self.shape[2], k0 + depth)
+            dst = self.oriented.copy()
+            dst[:3, 3] = self.oriented[:3, 3] + k0 * self.oriented[:3, 2]
+            align = self.extra.get("align_corners")
+            out = resample(channel, dst_affine=convert_to_dst_type(dst, channel.affine)[0],
+                           spatial_size=(self.shape[0], self.shape[1], k1 - k0), mode=self.extra["mode"],
+                           padding_mode=self.extra["padding_mode"],
+                           align_corners=False if align in (None, "none") else align,
+                           dtype=get_torch_dtype_from_string(self.extra["dtype"]))
+            yield slice(k0, k1), _numpy(out)[0]
+
+    def reorient(self, array: np.ndarray) -> np.ndarray:
+        """From the orientation the bundle asked for back to the series' own axes (flips and transposes)."""
+        import nibabel as nib
+
+        ornt = nib.orientations.ornt_transform(nib.orientations.io_orientation(self.oriented),
+                                               nib.orientations.axcodes2ornt(
+                                                   nib.orientations.aff2axcodes(self.original)))
+        return np.ascontiguousarray(nib.orientations.apply_orientation(array, ornt))
 
 
 def _numpy(value) -> np.ndarray:
