@@ -181,4 +181,5 @@ def run(report) -> None:
     report("peak RSS loading the series / stored bytes", above / rss["stored"], "x", goal="<= 1.3",
            note=f"fresh process; volume kept as {dtype}")
     report("peak RSS running the 3D model / stored bytes", rss["running"] / rss["stored"], "x",
-           note="resampled to 1.5 x 1.5 x 2 mm, float32, sliding-window buffers")
+           note="preprocessing holds the series as float32, its orientation flip and Spacingd's float64 copy; "
+                "the prediction is mapped back channel by channel, the spacing undone in slabs")
