@@ -19,7 +19,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget)
 
-from medstation.gui.panes.imaging.intended import capital, confirm_override, override_notice, refused_status
+from medstation.gui.panes.imaging.intended import IntendedUseGate, capital, override_notice, refused_status
 from medstation.gui.theme import plot_colours
 from medstation.inference import matching
 from medstation.inference.explain import METHODS
@@ -94,7 +94,7 @@ class SliceScorePlot(pg.PlotWidget):
         self.slice_clicked.emit(int(np.clip(round(x) - 1, 0, len(self.scores) - 1)))
 
 
-class ExplainPanel(QWidget):
+class ExplainPanel(QWidget, IntendedUseGate):
     """Models for the series on screen, their per-slice scores, and why a slice scored as it did."""
 
     scored = Signal(object)  # imaging.SeriesScores
@@ -221,23 +221,11 @@ class ExplainPanel(QWidget):
         elif fit is not None and fit.use is not None and not fit.use.declared:
             self.status.setText(f"{capital(fit.use.summary())}. Analyse it to score every slice.")
 
-    def refusal(self) -> str:
-        """Why the chosen model may not score the series on screen (empty when it may, or was overridden)."""
-        fit = self.fits.get(self.models.currentData())
-        if fit is None or fit.within_use or self.override:
-            return ""
-        return fit.use.refusal()
-
     def run_outside_use(self) -> None:
         """Ask, then score the series although it is outside the model's intended use (results marked)."""
-        fit = self.fits.get(self.models.currentData())
-        if fit is None or fit.within_use or self.volume is None:
+        if not self.confirm_outside_use("Score it anyway?", "scores, heat map, exported DICOM"):
             return
-        sentence = fit.use.refusal()
-        if not confirm_override(self, sentence, "Score it anyway?", "scores, heat map, exported DICOM"):
-            return
-        self.override = sentence
-        self.notice.setText(override_notice(sentence))
+        self.notice.setText(override_notice(self.override))
         self.notice.setStyleSheet("font-weight: bold; color: #c80000")
         self.analyse()
 

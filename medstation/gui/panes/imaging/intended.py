@@ -24,3 +24,26 @@ def confirm_override(parent, sentence: str, question: str, results: str) -> bool
 
 def override_notice(sentence: str) -> str:
     return f"OUTSIDE INTENDED USE (run by explicit override): {sentence}."
+
+
+class IntendedUseGate:
+    """The intended-use gate of a model panel with ``models`` (a combo whose data are model names), ``fits`` (name
+    -> matching.Match for the series on screen), ``volume`` and ``override`` (the refusal the user confirmed)."""
+
+    def refusal(self) -> str:
+        """Why the chosen model may not run on the series on screen (empty when it may, or was overridden)."""
+        fit = self.fits.get(self.models.currentData())
+        if fit is None or fit.within_use or self.override:
+            return ""
+        return fit.use.refusal()
+
+    def confirm_outside_use(self, question: str, results: str) -> bool:
+        """Ask before running the chosen model outside its intended use; True (and ``override`` set) when confirmed."""
+        fit = self.fits.get(self.models.currentData())
+        if fit is None or fit.within_use or self.volume is None:
+            return False
+        sentence = fit.use.refusal()
+        if not confirm_override(self, sentence, question, results):
+            return False
+        self.override = sentence
+        return True

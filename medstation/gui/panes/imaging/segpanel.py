@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSlider,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from medstation.gui.panes.imaging.intended import capital, confirm_override, override_notice, refused_status
+from medstation.gui.panes.imaging.intended import IntendedUseGate, capital, override_notice, refused_status
 from medstation.gui.panes.imaging.segchannels import ChannelChooser
 from medstation.gui.panes.imaging.seglayer import SegmentationLayer
 
@@ -59,7 +59,7 @@ def _open_work(ref, volume, ctx):
     return segmentation.open_derived(ref, volume)
 
 
-class SegmentPanel(QWidget):
+class SegmentPanel(QWidget, IntendedUseGate):
     segmented = Signal(object)  # Segmentation shown in the main viewer
     explained = Signal(object)  # seg_explain.SegExplanation drawn as the viewer's heat map
 
@@ -217,23 +217,10 @@ class SegmentPanel(QWidget):
             self.status.setText(f"{fit.bundle.name} takes {len(labels)} series as channels; check the series "
                                 "chosen for each, then segment.")
 
-    def refusal(self) -> str:
-        """Why the chosen model may not segment the series on screen (empty when it may, or was overridden)."""
-        fit = self.fits.get(self.models.currentData())
-        if fit is None or fit.within_use or self.override:
-            return ""
-        return fit.use.refusal()
-
     def run_outside_use(self) -> None:
         """Ask, then segment the series although it is outside the model's intended use (results marked)."""
-        fit = self.fits.get(self.models.currentData())
-        if fit is None or fit.within_use or self.volume is None:
-            return
-        sentence = fit.use.refusal()
-        if not confirm_override(self, sentence, "Segment it anyway?", "label map, volumes, exported DICOM"):
-            return
-        self.override = sentence
-        self.run()
+        if self.confirm_outside_use("Segment it anyway?", "label map, volumes, exported DICOM"):
+            self.run()
 
     # running and opening -------------------------------------------------------------------------------------
     def run(self) -> None:
