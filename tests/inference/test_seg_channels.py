@@ -130,6 +130,9 @@ def test_channel_order_reaches_the_network_and_labels_follow_the_first_series(mr
     assert np.array_equal(same.probabilities[1], seg.probabilities[1])
     swapped = seg_service.segment(model, mr, channels={"ADC": other})  # ADC changed: the labels follow it
     assert not np.array_equal(swapped.labels, seg.labels)
+    # a label of a multi-channel result is explained on the same channels
+    why = seg_service.explain_label(model, mr, seg, 1, "gradcam")
+    assert why.heatmap.shape == mr.shape and why.label == "peripheral zone" and float(why.heatmap.max()) == 1.0
 
 
 def test_two_channel_run_matches_monai_bundle_runner_on_the_stacked_files(mr, tmp_path):
