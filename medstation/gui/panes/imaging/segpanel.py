@@ -31,7 +31,13 @@ def _segment_work(name: str, preference: str, volume, choices: dict, outside_use
             channels[label] = volume
             continue
         ctx.progress(0, None, f"reading the {label} series")
-        channels[label] = imaging.open_series(series_uid, ctx)[0]
+        found = imaging.open_series(series_uid, ctx)
+        if not found:
+            from medstation.core.errors import MedStationError
+
+            raise MedStationError(f"the series chosen for {label} ({series_uid}) has no readable image",
+                                  kept="nothing was run")
+        channels[label] = found[0]
     return segmentation.segment(model, volume, ctx, channels or None, outside_use)
 
 
