@@ -115,9 +115,7 @@ def run(built, volume: Volume, in_key: str, out_key: str, device: str, ctx: JobC
 
     ctx = ctx or null_context()
     ctx.progress(0, None, f"{label}: preprocessing")
-    data = {in_key: as_meta_tensor(volume, pixels)}
-    if built.preprocessing is not None:
-        data = apply_transform(built.preprocessing, data)
+    data = _preprocess(built.preprocessing, {in_key: as_meta_tensor(volume, pixels)})
     batch = list_data_collate([data])
     del data
     image = batch[in_key].to(device)
@@ -146,6 +144,19 @@ def run(built, volume: Volume, in_key: str, out_key: str, device: str, ctx: JobC
     return label_map(_numpy(item[out_key])), probability_maps(probabilities, list(values))
 
 
+def _preprocess(preprocessing, data: dict) -> dict:
+    """The bundle's preprocessing on ``data``, transform after transform as its Compose would run them, holding only
+    the latest result (so the float32 series is let go once the orientation has its own copy)."""
+    from monai.transforms import apply_transform
+
+    steps = getattr(preprocessing, "transforms", None)
+    if preprocessing is None or steps is None or getattr(preprocessing, "lazy", False):
+        return data if preprocessing is None else apply_transform(preprocessing, data)
+    for step in steps:
+        data = apply_transform(step, data, preprocessing.map_items, preprocessing.unpack_items)
+    return data
+
+
 def _channelwise_ending(transforms: list, out_key: str):
     """(activations, Invertd) when the postprocessing is activations on ``out_key``, its inverse and an argmax -
     an ending that can be mapped back one channel at a time - else None."""
@@ -164,38 +175,45 @@ def _channelwise_ending(transforms: list, out_key: str):
 
 
 def _invert_by_channel(item: dict, before: list, invert, out_key: str, values, ctx: JobContext):
-    """Activations on every channel, then each channel mapped back to the series by the bundle's own inverse and
-    folded into a running argmax (the first highest channel wins, as torch.argmax): MONAI's numbers, without every
-    full-size float channel at once. When the bundle's spatial preprocessing is orientation then spacing (most 3D
-    bundles), the spacing is inverted by MONAI's own resampler slab by slab along the last axis, so its float64
-    sampling grid never covers the whole series."""
+    """Activations on every channel, then the prediction mapped back to the series and reduced to labels (argmax,
+    the first highest channel winning as in torch.argmax) and uint8 probabilities piece by piece: MONAI's numbers,
+    without every full-size float channel at once. When the bundle's spatial preprocessing is orientation then
+    spacing (most 3D bundles), MONAI's own resampler undoes the spacing slab by slab along the last axis, all
+    channels of a slab at once, so its float64 sampling grid never covers the whole series; otherwise the bundle's
+    ``Invertd`` maps back one channel at a time."""
     from monai.transforms import apply_transform
 
     for transform in before:
         item = apply_transform(transform, item)
     pred = item.pop(out_key)
     slabs = _SlabInverse.plan(item[invert.orig_keys[0]], invert)
+    if slabs is not None:
+        labels = np.empty(slabs.shape, np.uint8)
+        probabilities = {value: np.empty(slabs.shape, np.uint8) for value in values if value < pred.shape[0]}
+        for where, block in slabs.pieces(pred, ctx):
+            labels[..., where] = np.argmax(block, axis=0)
+            for value, probability in probabilities.items():
+                probability[..., where] = _as_uint8(block[value])
+        return (to_series_axes(slabs.reorient(labels)),
+                {value: to_series_axes(slabs.reorient(p)) for value, p in probabilities.items()})
     best = labels = None
-    probabilities: dict[int, np.ndarray] = {}
+    probabilities = {}
     for c in range(int(pred.shape[0])):
         ctx.check()
-        pieces = slabs.pieces(pred[c:c + 1]) if slabs is not None else \
-            [(slice(None), _numpy(apply_transform(invert, {**item, out_key: pred[c:c + 1]})[out_key])[0])]
-        for where, channel in pieces:
-            if best is None:
-                shape = slabs.shape if slabs is not None else channel.shape
-                best, labels = np.empty(shape, np.float32), np.zeros(shape, np.uint8)
-            if c in values:
-                probabilities.setdefault(c, np.empty(best.shape, np.uint8))[..., where] = \
-                    np.clip(np.rint(channel * 255.0), 0, 255).astype(np.uint8)
-            if c == 0:
-                best[..., where] = channel
-                continue
-            labels[..., where][channel > best[..., where]] = c
-            np.maximum(best[..., where], channel, out=best[..., where])
-    reorient = slabs.reorient if slabs is not None else (lambda a: a)
-    return (to_series_axes(reorient(labels)),
-            {value: to_series_axes(reorient(p)) for value, p in probabilities.items()})
+        channel = _numpy(apply_transform(invert, {**item, out_key: pred[c:c + 1]})[out_key])[0]
+        if c in values:
+            probabilities[c] = to_series_axes(_as_uint8(channel))
+        if best is None:
+            best, labels = channel, np.zeros(channel.shape, np.uint8)
+            continue
+        labels[channel > best] = c
+        np.maximum(best, channel, out=best)
+        del channel
+    return to_series_axes(labels), probabilities
+
+
+def _as_uint8(probability: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(probability * 255.0), 0, 255).astype(np.uint8)
 
 
 class _SlabInverse:
@@ -221,24 +239,25 @@ class _SlabInverse:
         return cls(extra, ops[1]["orig_size"], _numpy(extra["src_affine"]), _numpy(ops[0]["extra_info"]
                                                                                   ["original_affine"]))
 
-    def pieces(self, channel):
-        """(slice of the last axis, that slab of the channel mapped back (x, y, slab) float32), slab by slab."""
+    def pieces(self, pred, ctx: JobContext):
+        """(slice of the last axis, that slab of every channel mapped back (C, x, y, slab) float32), slab by slab."""
         from monai.transforms import SpatialResample
         from monai.utils import convert_to_dst_type, get_torch_dtype_from_string
 
         resample = SpatialResample()
-        depth = max(1, self.VOXELS // (self.shape[0] * self.shape[1]))
+        align = self.extra.get("align_corners")
+        depth = max(1, self.VOXELS // (self.shape[0] * self.shape[1] * max(1, int(pred.shape[0]))))
         for k0 in range(0, self.shape[2], depth):
+            ctx.check()
             k1 = min(self.shape[2], k0 + depth)
             dst = self.oriented.copy()
             dst[:3, 3] = self.oriented[:3, 3] + k0 * self.oriented[:3, 2]
-            align = self.extra.get("align_corners")
-            out = resample(channel, dst_affine=convert_to_dst_type(dst, channel.affine)[0],
+            out = resample(pred, dst_affine=convert_to_dst_type(dst, pred.affine)[0],
                            spatial_size=(self.shape[0], self.shape[1], k1 - k0), mode=self.extra["mode"],
                            padding_mode=self.extra["padding_mode"],
                            align_corners=False if align in (None, "none") else align,
                            dtype=get_torch_dtype_from_string(self.extra["dtype"]))
-            yield slice(k0, k1), _numpy(out)[0]
+            yield slice(k0, k1), _numpy(out)
 
     def reorient(self, array: np.ndarray) -> np.ndarray:
         """From the orientation the bundle asked for back to the series' own axes (flips and transposes)."""

@@ -217,9 +217,9 @@ def test_cli_takes_one_series_per_channel(mr, tmp_path, capsys):
 @pytest.mark.parametrize("slab_voxels", [256 * 256 * 3, 1 << 21])
 def test_mapping_back_one_channel_at_a_time_gives_the_numbers_of_the_whole_postprocessing(mr, monkeypatch,
                                                                                           slab_voxels):
-    """Three labels: the running argmax over channels mapped back one at a time (the spacing undone in slabs of 3
-    slices, or all at once) equals MONAI's Invertd + argmax over all channels at once, label for label and
-    probability for probability."""
+    """Three labels: the prediction mapped back piece by piece (the spacing undone in slabs of one slice, or all at
+    once) equals MONAI's Invertd + argmax over the whole prediction, label for label and probability for
+    probability."""
     from medstation.inference import segmentation
 
     monkeypatch.setattr(segmentation._SlabInverse, "VOXELS", slab_voxels)
@@ -228,10 +228,10 @@ def test_mapping_back_one_channel_at_a_time_gives_the_numbers_of_the_whole_postp
     args = (model.built, mr, "image", "pred", "cpu", None, "test", stacked.pixels, (1, 2))
     assert segmentation._channelwise_ending(list(model.built.postprocessing.transforms), "pred") is not None
     planned = []
-    monkeypatch.setattr(segmentation._SlabInverse, "pieces", lambda self, channel, real=segmentation._SlabInverse.pieces:
-                        planned.append(self.shape) or real(self, channel))
+    monkeypatch.setattr(segmentation._SlabInverse, "pieces", lambda self, *a, real=segmentation._SlabInverse.pieces:
+                        planned.append(self.shape) or real(self, *a))
     labels, probabilities = segmentation.run(*args)
-    assert planned and planned[0] == (256, 256, 20)  # the slab path was taken, once per channel
+    assert planned == [(256, 256, 20)]  # the slab path was taken
     whole_labels, whole_probabilities = segmentation.run(*args, by_channel=False)
     assert set(np.unique(labels)) == {0, 1, 2}
     assert np.array_equal(labels, whole_labels)
