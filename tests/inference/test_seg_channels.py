@@ -47,6 +47,14 @@ def moved(volume, z0=0, y0=0, x0=0, step=1):
                                series_uid=volume.series_uid + ".9", description="ADC (moved copy)")
 
 
+@pytest.fixture(scope="module")
+def head(mr):
+    """The middle 128 x 128 pixels of every slice (the head, less air): what the model runs on in most tests."""
+    sz, sy, sx = mr.spacing
+    origin = np.asarray(mr.origin) + 64 * sy * np.asarray(mr.col_dir) + 64 * sx * np.asarray(mr.row_dir)
+    return dataclasses.replace(mr, pixels=np.ascontiguousarray(mr.pixels[:, 64:192, 64:192]), origin=tuple(origin))
+
+
 def install(zero_channel: int | None = 0, bias=None):
     """The two-channel bundle with weights built here; ``zero_channel``'s input weights are zero, so the network
     reads only the other channel."""
@@ -119,7 +127,8 @@ def test_unknown_or_missing_channels_are_one_sentence_errors(mr):
     assert err.value.message == f"model {NAME} has no input channel 'DWI'; its channels are T2, ADC"
 
 
-def test_channel_order_reaches_the_network_and_labels_follow_the_first_series(mr):
+def test_channel_order_reaches_the_network_and_labels_follow_the_first_series(head):
+    mr = head
     model = install(zero_channel=0)  # the network reads ADC only
     other = dataclasses.replace(mr, pixels=np.ascontiguousarray(mr.pixels[:, ::-1]))  # other anatomy, same grid
     seg = seg_service.segment(model, mr, channels={"ADC": mr})
@@ -135,7 +144,7 @@ def test_channel_order_reaches_the_network_and_labels_follow_the_first_series(mr
     assert why.heatmap.shape == mr.shape and why.label == "peripheral zone" and float(why.heatmap.max()) == 1.0
 
 
-def test_two_channel_run_matches_monai_bundle_runner_on_the_stacked_files(mr, tmp_path):
+def test_two_channel_run_matches_monai_bundle_runner_on_the_stacked_files(head, tmp_path):
     """MONAI's runner loads a list of files as the channels of one image; MedStation's stack of the resampled
     series gives the same label map."""
     import nibabel
@@ -143,6 +152,7 @@ def test_two_channel_run_matches_monai_bundle_runner_on_the_stacked_files(mr, tm
 
     from medstation.inference import segmentation
 
+    mr = head
     model = install(zero_channel=None, bias={1: 0.1, 2: 0.1})
     shifted = moved(mr, z0=2, y0=5, x0=3)
     seg = seg_service.segment(model, mr, channels={"ADC": shifted})
@@ -214,14 +224,15 @@ def test_cli_takes_one_series_per_channel(mr, tmp_path, capsys):
     assert np.array_equal(np.asarray(nibabel.load(again["nifti"]).dataobj), labels)
 
 
-@pytest.mark.parametrize("slab_voxels", [256 * 256 * 3, 1 << 21])
-def test_mapping_back_one_channel_at_a_time_gives_the_numbers_of_the_whole_postprocessing(mr, monkeypatch,
+@pytest.mark.parametrize("slab_voxels", [128 * 128 * 3, 1 << 21])
+def test_mapping_back_one_channel_at_a_time_gives_the_numbers_of_the_whole_postprocessing(head, monkeypatch,
                                                                                           slab_voxels):
     """Three labels: the prediction mapped back piece by piece (the spacing undone in slabs of one slice, or all at
     once) equals MONAI's Invertd + argmax over the whole prediction, label for label and probability for
     probability."""
     from medstation.inference import segmentation
 
+    mr = head
     monkeypatch.setattr(segmentation._SlabInverse, "VOXELS", slab_voxels)
     model = install(zero_channel=None, bias={1: 0.1, 2: 0.1})
     stacked = seg_channels.assemble(NAME, ["T2", "ADC"], {"T2": mr, "ADC": moved(mr, z0=1)})
@@ -231,7 +242,7 @@ def test_mapping_back_one_channel_at_a_time_gives_the_numbers_of_the_whole_postp
     monkeypatch.setattr(segmentation._SlabInverse, "pieces", lambda self, *a, real=segmentation._SlabInverse.pieces:
                         planned.append(self.shape) or real(self, *a))
     labels, probabilities = segmentation.run(*args)
-    assert planned == [(256, 256, 20)]  # the slab path was taken
+    assert planned == [(128, 128, 20)]  # the slab path was taken
     whole_labels, whole_probabilities = segmentation.run(*args, by_channel=False)
     assert set(np.unique(labels)) == {0, 1, 2}
     assert np.array_equal(labels, whole_labels)
