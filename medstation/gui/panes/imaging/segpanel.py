@@ -201,8 +201,6 @@ class SegmentPanel(QWidget, IntendedUseGate):
             self.derived.addItem(f"{ref.kind}: {ref.label or ref.sop_uid[-12:]}", ref)
         self.run_button.setEnabled(self.models.count() > 0)
         self.open_button.setEnabled(self.derived.count() > 0)
-        self.status.setText(f"{self.models.count()} segmentation model(s) fit this series; "
-                            f"{self.derived.count()} SEG/RTSTRUCT object(s) reference it.")
         self._model_changed()
 
     def _model_changed(self) -> None:
@@ -215,13 +213,17 @@ class SegmentPanel(QWidget, IntendedUseGate):
         series = index.list_series(self.volume.study_uid) if labels and self.volume.study_uid else []
         self.channels.set_model(labels, self.volume, series)
         self.override_button.setVisible(fit is not None and not fit.within_use)
+        text = ""
         if fit is not None and not fit.within_use:
-            self.status.setText(refused_status(fit.use, "not segmented"))
+            text = refused_status(fit.use, "not segmented")
         elif fit is not None and fit.use is not None and not fit.use.declared:
-            self.status.setText(f"{capital(fit.use.summary())}. Segment it to see the labels.")
-        elif labels:
-            self.status.setText(f"{fit.bundle.name} takes {len(labels)} series as channels; check the series "
-                                "chosen for each, then segment.")
+            text = f"{capital(fit.use.summary())}."
+        if labels:
+            text += f" {fit.bundle.name} takes {len(labels)} series as channels; check the series chosen for each."
+        if self.volume is not None:
+            text += (f" {self.models.count()} segmentation model(s) fit this series; {self.derived.count()} "
+                     "SEG/RTSTRUCT object(s) reference it.")
+        self.status.setText(text.strip() or "Open a series to segment it.")
 
     def run_outside_use(self) -> None:
         """Ask, then segment the series although it is outside the model's intended use (results marked)."""
