@@ -153,8 +153,51 @@ def _preprocess(preprocessing, data: dict) -> dict:
     if preprocessing is None or steps is None or getattr(preprocessing, "lazy", False):
         return data if preprocessing is None else apply_transform(preprocessing, data)
     for step in steps:
-        data = apply_transform(step, data, preprocessing.map_items, preprocessing.unpack_items)
+        slabbed = _spacing_in_slabs(step, data) if type(step).__name__ == "Spacingd" else None
+        data = slabbed if slabbed is not None else apply_transform(step, data, preprocessing.map_items,
+                                                                   preprocessing.unpack_items)
     return data
+
+
+def _spacing_in_slabs(step, data: dict) -> dict | None:
+    """A bundle's ``Spacingd`` as MONAI computes it - the transform itself plans the resampling (lazily) and records
+    it for the inverse - with MONAI's resampler run slab by slab along the output's last axis, so its float64
+    sampling grid never covers the whole output; None where that does not apply (2D, several keys, lazy bundles)."""
+    import torch
+    from monai.data import MetaTensor
+    from monai.transforms import SpatialResample
+    from monai.utils import get_torch_dtype_from_string
+
+    keys = [k for k in step.keys if k in data]
+    image = data[keys[0]] if len(keys) == 1 else None
+    if getattr(step, "lazy", False) or not isinstance(image, MetaTensor) or image.ndim != 4 or \
+            image.pending_operations:
+        return None
+    ops = step(dict(data), lazy=True)[keys[0]].pending_operations
+    if len(ops) != 1 or len(ops[0].get("lazy_shape", ())) != 3:
+        return None
+    op = dict(ops[0])
+    shape = tuple(int(n) for n in op.pop("lazy_shape"))
+    target = image.affine.to(torch.float64) @ torch.as_tensor(op.pop("lazy_affine"), dtype=torch.float64)
+    extra = op["extra_info"]
+    dtype = get_torch_dtype_from_string(extra["dtype"]) if isinstance(extra["dtype"], str) else extra["dtype"]
+    align = None if extra.get("align_corners") in (None, "none") else extra["align_corners"]
+    source = MetaTensor(image.as_tensor().to(dtype), affine=image.affine)  # converted once, not once per slab
+    out = torch.empty((image.shape[0], *shape), dtype=torch.float32)
+    resample = SpatialResample()
+    depth = max(1, _SlabInverse.VOXELS // (shape[0] * shape[1] * max(1, int(image.shape[0]))))
+    with resample.trace_transform(False):
+        for k0 in range(0, shape[2], depth):
+            k1 = min(shape[2], k0 + depth)
+            dst = target.clone()
+            dst[:3, 3] = target[:3, 3] + k0 * target[:3, 2]
+            out[..., k0:k1] = resample(source, dst_affine=dst, spatial_size=(shape[0], shape[1], k1 - k0),
+                                       mode=extra["mode"], padding_mode=extra["padding_mode"], align_corners=align,
+                                       dtype=dtype).as_tensor()
+    del source
+    result = MetaTensor(out, affine=target, meta={k: v for k, v in image.meta.items() if k != "affine"})
+    result.applied_operations = [*image.applied_operations, {**op, "lazy": False}]
+    return {**data, keys[0]: result}
 
 
 def _channelwise_ending(transforms: list, out_key: str):

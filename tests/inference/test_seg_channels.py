@@ -249,3 +249,24 @@ def test_mapping_back_one_channel_at_a_time_gives_the_numbers_of_the_whole_postp
     assert sorted(probabilities) == [1, 2]
     for value in (1, 2):
         assert np.array_equal(probabilities[value], whole_probabilities[value])
+
+
+def test_spacing_resampled_in_slabs_is_monai_spacingd_to_the_bit(head, monkeypatch):
+    """The bundle's Spacingd run slab by slab (one output slice per slab here) gives the very array, affine and
+    inverse record that Spacingd gives in one go, on two oblique MR channels."""
+    import torch
+    from monai.transforms import apply_transform
+
+    from medstation.inference import segmentation
+
+    model = install(zero_channel=None)
+    stacked = seg_channels.assemble(NAME, ["T2", "ADC"], {"T2": head, "ADC": moved(head, z0=1)})
+    monkeypatch.setattr(segmentation._SlabInverse, "VOXELS", 1)
+    ours = segmentation._preprocess(model.built.preprocessing,
+                                    {"image": segmentation.as_meta_tensor(head, stacked.pixels)})["image"]
+    theirs = apply_transform(model.built.preprocessing,
+                             {"image": segmentation.as_meta_tensor(head, stacked.pixels)})["image"]
+    assert ours.shape == theirs.shape and ours.shape[0] == 2 and ours.shape[-1] > 1
+    assert torch.equal(ours.as_tensor(), theirs.as_tensor()) and torch.equal(ours.affine, theirs.affine)
+    assert [op["class"] for op in ours.applied_operations] == ["Orientation", "SpatialResample"]
+    assert ours.applied_operations[-1]["orig_size"] == theirs.applied_operations[-1]["orig_size"]
