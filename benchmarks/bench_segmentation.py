@@ -182,8 +182,8 @@ def run(report) -> None:
     report("peak RSS loading the series / stored bytes", above / rss["stored"], "x", goal="<= 1.3",
            note=f"fresh process; volume kept as {dtype}")
     report("peak RSS running the 3D model / stored bytes", rss["running"] / rss["stored"], "x",
-           note="the bundle's own Spacingd (float64 copy and sampling grid) dominates; the prediction is "
-                "mapped back in slabs")
+           note="the float32 series, its orientation flip and the float64 copy Spacingd resamples from; "
+                "Spacingd and the inverse run in slabs")
     report("peak RSS of MONAI's bundle runner / stored bytes", monai_rss / rss["stored"], "x",
            note="ConfigWorkflow on the same volume, after MedStation's run in this process (pages the allocator "
                 "kept are not counted: a lower bound)")
