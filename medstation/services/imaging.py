@@ -96,14 +96,18 @@ def stream_files(paths: Iterable[str | Path], ctx: JobContext | None = None,
     loaded on a background thread (memory: the current series and ``ahead`` more). Series come in the order
     ``open_files`` gives; each is audited as opened when it is handed over; a series that cannot be loaded comes
     with its reason and the others go on. Cancelling ``ctx``, or the caller stopping, stops the load ahead."""
+    from medstation.core.imaging import loader
+
+    plans = loader.plan_files(_existing(paths))  # here, not at the first series: a bad path fails at once
+    return _stream(plans, ctx or null_context(), ahead)
+
+
+def _stream(plans: list, ctx: JobContext, ahead: int) -> Iterator[OpenedSeries]:
     import threading
 
     from medstation.core import parallel
     from medstation.core.imaging import loader
 
-    ctx = ctx or null_context()
-    paths = _existing(paths)
-    plans = loader.plan_files(paths)
     stop = threading.Event()
 
     def load(numbered) -> OpenedSeries:
