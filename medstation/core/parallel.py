@@ -7,6 +7,10 @@ When the consumer stops early (it raised, was cancelled, or closed the generator
 dropped and the running ones are waited for, so no thread outlives the loop. With ``workers`` 0 the calls run one
 by one in the consumer's thread, nothing ahead.
 
+The series loader decodes a compressed series with it and ``medstation infer`` loads the next series with it. The
+inference feed (``inference/feed.py``) keeps ``Executor.map`` per batch: its reader thread already runs ahead of
+the network by a bounded queue of batches, and memory there is bounded to those batches.
+
 ``host_threads()`` is the number of threads host-side work (decoding, reading) may use: ``MEDSTATION_THREADS``
 when set, else the cores this process may run on.
 """

@@ -2,21 +2,20 @@
 
 A slice source says how many slices it has and loads one as stored values with its rescale (slope, intercept):
 ``VolumeSlices`` takes them from a loaded ``Volume`` (already modality values), ``FileSlices`` decodes one DICOM
-file per slice. ``batches`` decodes the slices on ``workers`` threads one batch ahead (``core.parallel.ordered_map``,
-which the series loader uses too; pydicom's decoders and file reads release the GIL for much of their work) and
-yields them in slice order as host tensors (pinned on CUDA) for the
+file per slice. ``batches`` decodes each batch's slices on ``workers`` threads (pydicom's decoders and file reads
+release the GIL for much of their work) and yields them in slice order as host tensors (pinned on CUDA) for the
 device to rescale, map and resize (``preprocess.prepare``). A slice that cannot be loaded is reported with a
 sentence naming its file; the others are scored.
 """
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Iterator, Sequence
 
 import numpy as np
 
-from medstation.core import parallel
 from medstation.core.errors import MedStationError
 from medstation.inference import preprocess
 from medstation.inference.cache import pixels_identity, slice_identity
@@ -133,13 +132,10 @@ def batches(source, indices: Sequence[int], size: int, workers: int, pin: bool =
     """Decoded batches of ``indices`` in order; ``cached(identity)`` (a result or None) answers the slices that
     need no device work."""
     shape: list = []
-    # one batch ahead of the one being stacked (or the pool's width, if wider), taken in slice order
-    loads = parallel.ordered_map(lambda z: load(source, z, cached is not None), indices, max(1, workers),
-                                 ahead=max(size, workers), name="medstation-decode")
-    try:
+    with ThreadPoolExecutor(max(1, workers), thread_name_prefix="medstation-decode") as pool:
         for start in range(0, len(indices), size):
             chunk = list(indices[start:start + size])
-            items = [next(loads) for _z in chunk]
+            items = list(pool.map(lambda z: load(source, z, cached is not None), chunk))
             began = time.perf_counter()
             _consistent(source, items, shape)
             batch = Batch(chunk, {item.index: item for item in items})
@@ -155,5 +151,3 @@ def batches(source, indices: Sequence[int], size: int, workers: int, pin: bool =
                     item.pixels = None  # the batch holds them now
             batch.seconds = sum(i.seconds for i in items) + time.perf_counter() - began
             yield batch
-    finally:
-        loads.close()  # the consumer stopped: slices not started are dropped, running ones finish
