@@ -416,7 +416,7 @@ class SegmentPanel(QWidget, IntendedUseGate):
         for z in range(why.heatmap.shape[0]):
             viewer.set_heatmap(z, why.heatmap[z])
         prob = "-" if why.mean_probability is None else f"{why.mean_probability:.3f}"
-        self.why["label"].setText(why.label)
+        self.why["label"].setText(why.label + (" - OUTSIDE INTENDED USE" if why.outside_use else ""))
         self.why["volume"].setText(f"{why.volume_ml:.2f} mL")
         self.why["probability"].setText(prob)
         self.why["method"].setText(why.method + (f" on {why.target_layer}" if why.target_layer else
