@@ -1,9 +1,10 @@
 """Decoding one DICOM object's pixels into modality values, with everything the viewer needs to show them.
 
-pydicom's pixel handlers (with pylibjpeg, OpenJPEG, RLE, JPEG-LS and GDCM plug-ins) decode every transfer syntax;
-this module applies the modality transform (rescale slope/intercept, or a Modality LUT Sequence; per frame for
-enhanced objects), turns palette colour and YBR into RGB, keeps MONOCHROME1 values as they are (the viewer inverts
-the display), and collects the file's windows, VOI LUTs, overlay planes and per-frame geometry.
+pydicom's pixel handlers (pylibjpeg, OpenJPEG, RLE, JPEG-LS and Pillow plug-ins; GDCM only in a child process, see
+``plugins``) decode every transfer syntax; this module applies the modality transform (rescale slope/intercept, or a
+Modality LUT Sequence; per frame for enhanced objects), turns palette colour and YBR into RGB, keeps MONOCHROME1
+values as they are (the viewer inverts the display), and collects the file's windows, VOI LUTs, overlay planes and
+per-frame geometry.
 """
 from __future__ import annotations
 
@@ -114,7 +115,7 @@ def _pixel_array(ds, path: str, frame: int | None) -> np.ndarray:
             warnings.simplefilter("ignore")
             return _decode_pixels(ds, frame)
     except Exception as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = _first_reason(exc)
         try:
             fallback = _gdcm_pixels(path) if path else None  # GDCM reads some files pydicom's handlers refuse
         except GdcmFailed as failed:
@@ -129,11 +130,25 @@ def _pixel_array(ds, path: str, frame: int | None) -> np.ndarray:
         raise MedStationError(f"cannot decode the pixels of {path or 'the object'} ({name}): {reason}") from None
 
 
+def _first_reason(exc: BaseException) -> str:
+    """The first line of ``exc`` that says something; pydicom's "exceptions were raised by all available
+    plugins:" is followed by each plugin's own reason, and the first of those is given."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    if lines[0].endswith(":") and len(lines) > 1:
+        return lines[1]
+    return lines[0]
+
+
 def _decode_pixels(ds, frame: int | None) -> np.ndarray:
     """pydicom's decoders; YBR_FULL(_422) 8-bit colour is converted to RGB here in fixed point, several times
     faster than pydicom's floating-point conversion on long ultrasound cines."""
     from pydicom.pixels import get_decoder
 
+    from medstation.core.imaging import plugins
+
+    plugins.confine()  # no decoder that can abort the process runs in it
     multi = _int(ds.get("NumberOfFrames"), 1) > 1
     index = frame if (frame is not None and multi) else None
     decoder = get_decoder(ds.file_meta.TransferSyntaxUID)
