@@ -50,13 +50,13 @@ def _target(reader: str, targets):
             "notes-text": targets.notes, "notes-fhir": targets.notes, "fhir": targets.fhir_encounters}.get(reader)
 
 
-def run_reader(reader: str, cases: int, work: Path, state: Path | None = None):
+def run_reader(reader: str, cases: int, work: Path, state: Path | None = None, keep: Path | None = None):
     from hypothesis import HealthCheck, Phase, given, settings
 
     from tests.fuzz import harness, targets
 
     strategy, name = _strategy(reader, harness)
-    tally = harness.Tally(reader)
+    tally = harness.Tally(reader, keep=keep)
     folder = work / reader
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
@@ -80,12 +80,12 @@ def run_reader(reader: str, cases: int, work: Path, state: Path | None = None):
     return tally
 
 
-def _child(reader: str, cases: int, work: Path, state: Path) -> int:
+def _child(reader: str, cases: int, work: Path, state: Path, keep: Path) -> int:
     warnings.simplefilter("ignore")
     import logging
 
     logging.disable(logging.CRITICAL)
-    run_reader(reader, cases, work, state)
+    run_reader(reader, cases, work, state, keep)
     return 0
 
 
@@ -98,7 +98,8 @@ def run_isolated(reader: str, cases: int, work: Path, keep: Path):
     while done < cases:
         state.unlink(missing_ok=True)
         child = subprocess.run([sys.executable, __file__, "--child", reader, "--cases", str(cases - done),
-                                "--work", str(work)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                "--work", str(work), "--keep", str(keep / f"from-case-{done}")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         ran = json.loads(state.read_text()) if state.exists() else {"counts": {}, "failures": []}
         counts.update(ran["counts"])
         failures += ran["failures"]
@@ -124,13 +125,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("readers", nargs="*", help=f"readers (default all): {', '.join(DICOM_READERS + TEXT_READERS)}")
     parser.add_argument("--cases", type=int, default=10_000, help="cases per reader (default 10,000)")
     parser.add_argument("--keep", type=Path, default=REPO / ".cache" / "fuzz-aborts",
-                        help="where files that killed the process are kept")
+                        help="where the files that crashed, hung or killed the process are kept")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO))
     if args.child:
-        return _child(args.child, args.cases, args.work, args.work / f"{args.child}.state.json")
+        return _child(args.child, args.cases, args.work, args.work / f"{args.child}.state.json", args.keep)
     readers = args.readers or list(DICOM_READERS + TEXT_READERS)
     unknown = set(readers) - set(DICOM_READERS + TEXT_READERS)
     if unknown:
