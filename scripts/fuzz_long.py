@@ -8,6 +8,10 @@ bad UIDs, corrupt JPEG streams, binary garbage, hostile zips). A reader must acc
 naming the file, within ``CASE_SECONDS``. Runs in a throw-away MEDSTATION_HOME. Exit status 1 when any case
 crashed, hung or was rejected without naming the file; the first failures of each reader are printed.
 
+The deidentify reader runs Tesseract (Clean Pixel Data) on every case whose image calls for it, but once per
+distinct image: its answer depends only on the image, and most cases repeat an earlier case's pixels
+(``targets.remember_ocr``; ``--ocr-every-case`` turns that off).
+
 Each reader runs in a child process: a case that kills the process outright (a native library aborting) is
 counted as ``abort``, its file is kept under ``--keep`` for a regression test, and the run carries on.
 """
@@ -56,6 +60,8 @@ def run_reader(reader: str, cases: int, work: Path, state: Path | None = None, k
     from tests.fuzz import harness, targets
 
     strategy, name = _strategy(reader, harness)
+    if reader == "deidentify" and os.environ.get("MEDSTATION_FUZZ_OCR_EVERY_CASE") != "1":
+        targets.remember_ocr()
     tally = harness.Tally(reader, keep=keep)
     folder = work / reader
     folder.mkdir(parents=True, exist_ok=True)
@@ -126,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=10_000, help="cases per reader (default 10,000)")
     parser.add_argument("--keep", type=Path, default=REPO / ".cache" / "fuzz-aborts",
                         help="where the files that crashed, hung or killed the process are kept")
+    parser.add_argument("--ocr-every-case", action="store_true",
+                        help="deidentify: run Tesseract on every case, even on an image an earlier case gave it")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -136,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(readers) - set(DICOM_READERS + TEXT_READERS)
     if unknown:
         parser.error(f"unknown reader(s): {', '.join(sorted(unknown))}")
+    if args.ocr_every_case:
+        os.environ["MEDSTATION_FUZZ_OCR_EVERY_CASE"] = "1"
     failed = False
     with tempfile.TemporaryDirectory(prefix="medstation-fuzz-") as tmp:
         os.environ["MEDSTATION_HOME"] = str(Path(tmp) / "home")

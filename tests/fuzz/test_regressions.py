@@ -92,3 +92,45 @@ def test_a_rust_decoder_panic_is_an_ordinary_decoder_failure(tmp_path):
     volumes = load_files([path])
     assert len(volumes) == 1 and volumes[0].pixels.shape == (1, 64, 64)
     assert (volumes[0].pixels[0] == frame.astype("float32")).all()  # what pydicom's own RLE decoder made of it
+
+
+def test_a_damaged_header_element_is_named_not_raised(tmp_path):
+    """The harness's VR damage on a real file: Image Orientation (Patient) marked FD instead of DS. pydicom reads
+    the file and raises only when the element is first used, which was in the viewer's display set-up: an
+    unhandled BytesLengthException. Now the file is rejected naming it and the element."""
+    import pytest
+    from pydicom.data import get_testdata_file
+
+    from medstation.core.errors import MedStationError
+    from medstation.core.imaging.loader import load_files
+
+    data = Path(get_testdata_file("MR_small.dcm")).read_bytes()
+    tag = b"\x20\x00\x37\x00DS"
+    assert data.count(tag) == 1
+    path = tmp_path / "orientation_as_fd.dcm"
+    path.write_bytes(data.replace(tag, b"\x20\x00\x37\x00FD"))
+    with pytest.raises(MedStationError) as info:
+        load_files([path])
+    assert info.value.sentence() == (f"cannot interpret the header of {path}: the element (0020,0037) holds 42 bytes, "
+                                     "not a whole number of FD values (damaged VR or length). The file was not "
+                                     "loaded.")
+
+
+def test_an_image_without_rows_is_named_not_raised(tmp_path):
+    """A real uncompressed image whose Rows element is gone: the fast raw reader took the minimum of an empty
+    array (ValueError). Now the file is rejected with its size."""
+    import pytest
+    from pydicom import dcmread
+    from pydicom.data import get_testdata_file
+
+    from medstation.core.errors import MedStationError
+    from medstation.core.imaging.loader import load_files
+
+    ds = dcmread(get_testdata_file("MR_small.dcm"))
+    del ds.Rows
+    path = tmp_path / "no_rows.dcm"
+    ds.save_as(path)
+    with pytest.raises(MedStationError) as info:
+        load_files([path])
+    assert info.value.sentence() == (f"{path}: the image is 0x64 pixels (Rows (0028,0010) or Columns (0028,0011) "
+                                     "missing or zero). The file was not loaded.")

@@ -9,6 +9,7 @@ per-frame geometry.
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -80,9 +81,41 @@ def decode_file(path: str, frame: int | None = None) -> Decoded:
     return decode_dataset(read_dataset(path), path, frame)
 
 
+@contextmanager
+def interpreting(path: str):
+    """Turn an error raised while reading a header's values into a MedStationError naming ``path``: pydicom
+    converts each element when it is first read, so a damaged one (a wrong VR or length, e.g. ``(0020,0037)``
+    read as FD from 42 bytes) raises only there, long after the file opened."""
+    try:
+        yield
+    except MedStationError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure here comes from the file's content
+        raise MedStationError(f"cannot interpret the header of {path or 'the object'}: {_header_problem(exc)}",
+                              kept="the file was not loaded") from None
+
+
+def _header_problem(exc: Exception) -> str:
+    """What is wrong in the header, in one clause: the damaged element by tag when pydicom names it."""
+    import re
+
+    text = _first_reason(exc)
+    wrong = re.search(r"with length (\d+) .*parse \(([0-9A-Fa-f]{4},[0-9A-Fa-f]{4})\) according to VR '(\w+)'", text)
+    if wrong:
+        length, tag, vr = wrong.groups()
+        return f"the element ({tag}) holds {length} bytes, not a whole number of {vr} values (damaged VR or length)"
+    first = text.split(". ")[0].rstrip(".")
+    return first[:200] + ("..." if len(first) > 200 else "")
+
+
 def decode_dataset(ds, path: str = "", frame: int | None = None) -> Decoded:
     if not any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
         raise MedStationError(f"{path or 'the object'} has no pixel data")
+    with interpreting(path):
+        return _decode_dataset(ds, path, frame)
+
+
+def _decode_dataset(ds, path: str, frame: int | None) -> Decoded:
     raw = _pixel_array(ds, path, frame)
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip()
     samples = _int(ds.get("SamplesPerPixel"), 1)
