@@ -11,7 +11,11 @@ damaged file, which no ``try`` around ``as_array`` can stop:
   loop included. The plugin is kept (it is the fast RLE and JPEG decoder) but wrapped so that a panic becomes an
   ordinary error: pydicom then tries its next plugin, and a file no plugin decodes is rejected with its name.
 
-``confine()`` applies both to every transfer syntax once per process; ``decode`` calls it before decoding.
+With GDCM gone from the front of the JPEG lists, 8-bit lossy JPEG goes to **Pillow** first: its libjpeg-turbo
+upsamples chroma and converts colour as the IJG code in GDCM does (within 1 level of it), where pylibjpeg's libjpeg
+differs by up to 5 levels on 4:2:2 colour. pylibjpeg stays next for what Pillow cannot read (12-bit, lossless).
+
+``confine()`` applies all of this to every transfer syntax once per process; ``decode`` calls it before decoding.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ import threading
 
 IN_CHILD_ONLY = ("gdcm",)  # native decoders that can abort the process: never run in-process
 GUARDED = "pylibjpeg"  # a decoder whose Rust parts can panic: kept, with panics turned into errors
+FIRST = {"1.2.840.10008.1.2.4.50": "pillow", "1.2.840.10008.1.2.4.51": "pillow"}  # JPEG baseline and extended
 
 _lock = threading.Lock()
 _done = False
@@ -78,6 +83,8 @@ def confine() -> None:
             order = list(decoder._available.items())  # pydicom's try order (no public accessor keeps it)
             if not any(label in IN_CHILD_ONLY or label == GUARDED for label, _ in order):
                 continue
+            first = FIRST.get(str(syntax))
+            order.sort(key=lambda item: item[0] != first)  # stable: the rest keep pydicom's order
             for label, _ in order:
                 decoder.remove_plugin(label)
             for label, func in order:
