@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from medstation.core.errors import MedStationError
+from medstation.core.imaging import plugins
 from medstation.core.imaging.display import DisplayInfo, display_info
 from medstation.core.imaging.model import VoiLut, WindowLevel
 
@@ -150,8 +151,8 @@ def _pixel_array(ds, path: str, frame: int | None) -> np.ndarray:
     except Exception as exc:
         reason = _first_reason(exc)
         try:
-            fallback = _gdcm_pixels(path) if path else None  # GDCM reads some files pydicom's handlers refuse
-        except GdcmFailed as failed:
+            fallback = plugins.gdcm_pixels(path) if path else None  # GDCM reads files pydicom cannot
+        except plugins.GdcmFailed as failed:
             fallback, reason = None, f"{reason}; {failed}"
         except Exception:  # no temporary folder, no interpreter to start: the first reason stands
             fallback = None
@@ -178,8 +179,6 @@ def _decode_pixels(ds, frame: int | None) -> np.ndarray:
     """pydicom's decoders; YBR_FULL(_422) 8-bit colour is converted to RGB here in fixed point, several times
     faster than pydicom's floating-point conversion on long ultrasound cines."""
     from pydicom.pixels import get_decoder
-
-    from medstation.core.imaging import plugins
 
     plugins.confine()  # no decoder that can abort the process runs in it
     multi = _int(ds.get("NumberOfFrames"), 1) > 1
@@ -209,104 +208,6 @@ def ybr_full_to_rgb(arr: np.ndarray) -> np.ndarray:
         np.clip((y - 88 * cb - 183 * cr + 128) >> 8, 0, 255, out=dst[..., 1], casting="unsafe")
         np.clip((y + 454 * cb + 128) >> 8, 0, 255, out=dst[..., 2], casting="unsafe")
     return out.reshape(arr.shape)
-
-
-_GDCM_TYPES = {"UINT8": np.uint8, "INT8": np.int8, "UINT16": np.uint16, "INT16": np.int16, "UINT32": np.uint32,
-               "INT32": np.int32, "FLOAT32": np.float32, "FLOAT64": np.float64}
-
-
-class GdcmFailed(Exception):
-    """GDCM, run on a file pydicom's decoders refused, died or hung; the message says how."""
-
-
-GDCM_SECONDS = 60  # one file in GDCM's own process; longer than this and it has hung
-_GDCM_NO_IMAGE = 3  # the child's exit status when GDCM cannot read the file either
-_GDCM_CHILD = ("import sys; sys.path[0] = sys.argv[3]; from medstation.core.imaging.decode import _gdcm_child; "
-               "sys.exit(_gdcm_child(sys.argv[1], sys.argv[2]))")
-
-
-def _gdcm_pixels(path: str) -> np.ndarray | None:
-    """Stored pixel values as GDCM decodes them (frames, rows, cols[, samples]), or None if GDCM is not installed
-    or cannot read the file either.
-
-    GDCM runs in a short-lived child process: on some damaged files it throws a C++ exception nothing catches,
-    which aborts the process it runs in - here the child, never the workstation. The pixels come back through a
-    temporary .npy file. Raises ``GdcmFailed`` when the child crashed, hung past ``GDCM_SECONDS`` or failed.
-    """
-    import importlib.util
-    import subprocess
-    import sys
-    import tempfile
-    from pathlib import Path
-
-    if importlib.util.find_spec("gdcm") is None:
-        return None
-    root = str(Path(__file__).resolve().parents[3])
-    with tempfile.TemporaryDirectory(prefix="medstation-gdcm-") as tmp:
-        out = Path(tmp) / "pixels.npy"
-        try:
-            done = subprocess.run([sys.executable, "-c", _GDCM_CHILD, str(path), str(out), root],
-                                  stdin=subprocess.DEVNULL, capture_output=True, timeout=GDCM_SECONDS)
-        except subprocess.TimeoutExpired:
-            raise GdcmFailed(f"GDCM, tried next, did not finish within {GDCM_SECONDS} s and was stopped") from None
-        except OSError as exc:
-            raise GdcmFailed(f"GDCM, tried next, could not be started ({exc})") from None
-        if done.returncode == 0:
-            try:
-                return np.load(out, allow_pickle=False)
-            except (OSError, ValueError) as exc:
-                raise GdcmFailed(f"GDCM, tried next, returned unreadable pixels ({exc})") from None
-        if done.returncode == _GDCM_NO_IMAGE:
-            return None
-        raise GdcmFailed(f"GDCM, tried next, {_child_death(done.returncode, done.stderr)}")
-
-
-def _child_death(code: int, stderr: bytes) -> str:
-    """How GDCM's process ended, with the last line it printed (e.g. the C++ exception's text)."""
-    import signal
-
-    lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
-    said = f": {lines[-1][:200]}" if lines else ""
-    if code < 0:
-        try:
-            how = signal.Signals(-code).name
-        except ValueError:
-            how = f"signal {-code}"
-        return f"crashed on this file ({how}){said}"
-    return f"failed on this file (exit status {code}){said}"
-
-
-def _gdcm_child(path: str, out: str) -> int:
-    """In GDCM's child process: decode ``path`` and save the pixels to ``out`` (.npy); ``_GDCM_NO_IMAGE`` when
-    GDCM cannot read it."""
-    arr = _gdcm_read(path)
-    if arr is None:
-        return _GDCM_NO_IMAGE
-    np.save(out, np.ascontiguousarray(arr), allow_pickle=False)
-    return 0
-
-
-def _gdcm_read(path: str) -> np.ndarray | None:
-    import gdcm
-
-    reader = gdcm.ImageReader()
-    reader.SetFileName(str(path))
-    if not reader.Read():
-        return None
-    image = reader.GetImage()
-    fmt = image.GetPixelFormat()
-    dtype = _GDCM_TYPES.get(fmt.GetScalarTypeAsString())
-    if dtype is None:
-        return None
-    dims = list(image.GetDimensions())
-    cols, rows = dims[0], dims[1]
-    frames = dims[2] if len(dims) > 2 else 1
-    samples = fmt.GetSamplesPerPixel()
-    data = np.frombuffer(image.GetBuffer().encode("utf-8", "surrogateescape"), dtype=dtype)
-    shape = (frames, rows, cols, samples) if samples > 1 else (frames, rows, cols)
-    if data.size != int(np.prod(shape)):
-        return None
-    return data.reshape(shape) if frames > 1 else data.reshape(shape[1:])
 
 
 def _frames_first(arr: np.ndarray, nframes: int, samples: int) -> np.ndarray:

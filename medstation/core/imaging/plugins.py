@@ -1,11 +1,11 @@
-"""Which of pydicom's pixel decoders may run inside the workstation's own process.
+"""Which pixel decoders run inside the workstation's own process, and GDCM in a process of its own.
 
 pydicom tries its decoding plugins in order until one succeeds. Two of them can take the whole process down on a
 damaged file, which no ``try`` around ``as_array`` can stop:
 
 - **GDCM** (C++): on a corrupt JPEG stream ``Image.GetBuffer`` throws a C++ exception that the SWIG wrapper does
   not translate, and the process aborts. GDCM is therefore taken out of pydicom's plugin lists; MedStation still
-  uses it, but only in a short-lived child process (``decode._gdcm_pixels``) for files the other decoders refuse.
+  uses it, but only in a short-lived child process (``gdcm_pixels``) for files the other decoders refuse.
 - **pylibjpeg** (its RLE decoder is Rust): an out-of-bounds read on a damaged RLE segment panics, and pyo3 raises
   ``PanicException``, which derives from ``BaseException`` - past every ``except Exception``, pydicom's own plugin
   loop included. The plugin is kept (it is the fast RLE and JPEG decoder) but wrapped so that a panic becomes an
@@ -20,6 +20,8 @@ differs by up to 5 levels on 4:2:2 colour. pylibjpeg stays next for what Pillow 
 from __future__ import annotations
 
 import threading
+
+import numpy as np
 
 IN_CHILD_ONLY = ("gdcm",)  # native decoders that can abort the process: never run in-process
 GUARDED = "pylibjpeg"  # a decoder whose Rust parts can panic: kept, with panics turned into errors
@@ -102,3 +104,103 @@ def in_process_plugins(syntax: str) -> tuple[str, ...]:
 
     confine()
     return tuple(get_decoder(syntax)._available)
+
+
+# GDCM in its own process ------------------------------------------------------------------------------------
+
+_GDCM_TYPES = {"UINT8": np.uint8, "INT8": np.int8, "UINT16": np.uint16, "INT16": np.int16, "UINT32": np.uint32,
+               "INT32": np.int32, "FLOAT32": np.float32, "FLOAT64": np.float64}
+
+
+class GdcmFailed(Exception):
+    """GDCM, run on a file pydicom's decoders refused, died or hung; the message says how."""
+
+
+GDCM_SECONDS = 60  # one file in GDCM's own process; longer than this and it has hung
+_GDCM_NO_IMAGE = 3  # the child's exit status when GDCM cannot read the file either
+_GDCM_CHILD = ("import sys; sys.path[0] = sys.argv[3]; from medstation.core.imaging.plugins import _gdcm_child; "
+               "sys.exit(_gdcm_child(sys.argv[1], sys.argv[2]))")
+
+
+def gdcm_pixels(path: str) -> np.ndarray | None:
+    """Stored pixel values as GDCM decodes them (frames, rows, cols[, samples]), or None if GDCM is not installed
+    or cannot read the file either.
+
+    GDCM runs in a short-lived child process: on some damaged files it throws a C++ exception nothing catches,
+    which aborts the process it runs in - here the child, never the workstation. The pixels come back through a
+    temporary .npy file. Raises ``GdcmFailed`` when the child crashed, hung past ``GDCM_SECONDS`` or failed.
+    """
+    import importlib.util
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    if importlib.util.find_spec("gdcm") is None:
+        return None
+    root = str(Path(__file__).resolve().parents[3])
+    with tempfile.TemporaryDirectory(prefix="medstation-gdcm-") as tmp:
+        out = Path(tmp) / "pixels.npy"
+        try:
+            done = subprocess.run([sys.executable, "-c", _GDCM_CHILD, str(path), str(out), root],
+                                  stdin=subprocess.DEVNULL, capture_output=True, timeout=GDCM_SECONDS)
+        except subprocess.TimeoutExpired:
+            raise GdcmFailed(f"GDCM, tried next, did not finish within {GDCM_SECONDS} s and was stopped") from None
+        except OSError as exc:
+            raise GdcmFailed(f"GDCM, tried next, could not be started ({exc})") from None
+        if done.returncode == 0:
+            try:
+                return np.load(out, allow_pickle=False)
+            except (OSError, ValueError) as exc:
+                raise GdcmFailed(f"GDCM, tried next, returned unreadable pixels ({exc})") from None
+        if done.returncode == _GDCM_NO_IMAGE:
+            return None
+        raise GdcmFailed(f"GDCM, tried next, {_child_death(done.returncode, done.stderr)}")
+
+
+def _child_death(code: int, stderr: bytes) -> str:
+    """How GDCM's process ended, with the last line it printed (e.g. the C++ exception's text)."""
+    import signal
+
+    lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+    said = f": {lines[-1][:200]}" if lines else ""
+    if code < 0:
+        try:
+            how = signal.Signals(-code).name
+        except ValueError:
+            how = f"signal {-code}"
+        return f"crashed on this file ({how}){said}"
+    return f"failed on this file (exit status {code}){said}"
+
+
+def _gdcm_child(path: str, out: str) -> int:
+    """In GDCM's child process: decode ``path`` and save the pixels to ``out`` (.npy); ``_GDCM_NO_IMAGE`` when
+    GDCM cannot read it."""
+    arr = _gdcm_read(path)
+    if arr is None:
+        return _GDCM_NO_IMAGE
+    np.save(out, np.ascontiguousarray(arr), allow_pickle=False)
+    return 0
+
+
+def _gdcm_read(path: str) -> np.ndarray | None:
+    import gdcm
+
+    reader = gdcm.ImageReader()
+    reader.SetFileName(str(path))
+    if not reader.Read():
+        return None
+    image = reader.GetImage()
+    fmt = image.GetPixelFormat()
+    dtype = _GDCM_TYPES.get(fmt.GetScalarTypeAsString())
+    if dtype is None:
+        return None
+    dims = list(image.GetDimensions())
+    cols, rows = dims[0], dims[1]
+    frames = dims[2] if len(dims) > 2 else 1
+    samples = fmt.GetSamplesPerPixel()
+    data = np.frombuffer(image.GetBuffer().encode("utf-8", "surrogateescape"), dtype=dtype)
+    shape = (frames, rows, cols, samples) if samples > 1 else (frames, rows, cols)
+    if data.size != int(np.prod(shape)):
+        return None
+    return data.reshape(shape) if frames > 1 else data.reshape(shape[1:])
