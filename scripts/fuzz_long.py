@@ -35,7 +35,9 @@ TEXT_READERS = ("vcf", "table", "notes-xml", "notes-text", "notes-fhir", "fhir")
 
 def _strategy(reader: str, harness):
     if reader in ("dicom_header", "imaging_index", "imaging_load", "deidentify"):
-        return harness.damaged(harness.dicom_seeds()), "case.dcm"
+        chosen = os.environ.get("MEDSTATION_FUZZ_SEEDS")
+        seeds = harness.dicom_seeds(chosen.split(",")) if chosen else harness.dicom_seeds()
+        return harness.damaged(seeds), "case.dcm"
     if reader == "dicomdir":
         return harness.mutation(harness.dicomdir_seed()).map(lambda d: ("DICOMDIR", d)), "DICOMDIR"
     if reader == "zip":
@@ -134,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="where the files that crashed, hung or killed the process are kept")
     parser.add_argument("--ocr-every-case", action="store_true",
                         help="deidentify: run Tesseract on every case, even on an image an earlier case gave it")
+    parser.add_argument("--seeds", help="DICOM readers: damage only these pydicom test files (comma-separated names)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -144,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(readers) - set(DICOM_READERS + TEXT_READERS)
     if unknown:
         parser.error(f"unknown reader(s): {', '.join(sorted(unknown))}")
+    if args.seeds:
+        os.environ["MEDSTATION_FUZZ_SEEDS"] = args.seeds
     if args.ocr_every_case:
         os.environ["MEDSTATION_FUZZ_OCR_EVERY_CASE"] = "1"
     failed = False

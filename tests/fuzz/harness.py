@@ -50,11 +50,18 @@ def time_bound(seconds: int | None = None):
 
 
 # seeds ---------------------------------------------------------------------------------------------------------
-def dicom_seeds() -> dict[str, bytes]:
+DICOM_SEEDS = ("CT_small.dcm", "MR_small.dcm", "SC_rgb_jpeg_dcmtk.dcm", "JPEG2000.dcm", "MR_small_RLE.dcm",
+               "rtplan.dcm", "test-SR.dcm", "MR_small_implicit.dcm", "MR_small_bigendian.dcm", "image_dfl.dcm",
+               # one per remaining native decoder path: JPEG-LS (CharLS, libjpeg), JPEG lossless and 12-bit JPEG
+               # (libjpeg), J2K lossless (OpenJPEG), multi-frame colour RLE
+               "MR_small_jpeg_ls_lossless.dcm", "SC_rgb_jpeg_gdcm.dcm", "JPGExtended.dcm", "MR_small_jp2klossless.dcm",
+               "SC_rgb_rle_2frame.dcm")
+
+
+def dicom_seeds(names: tuple[str, ...] | list[str] = DICOM_SEEDS) -> dict[str, bytes]:
+    """pydicom's own test files (MIT) by name."""
     from pydicom.data import get_testdata_file
 
-    names = ["CT_small.dcm", "MR_small.dcm", "SC_rgb_jpeg_dcmtk.dcm", "JPEG2000.dcm", "MR_small_RLE.dcm",
-             "rtplan.dcm", "test-SR.dcm", "MR_small_implicit.dcm", "MR_small_bigendian.dcm", "image_dfl.dcm"]
     return {n: Path(get_testdata_file(n)).read_bytes() for n in names}
 
 
