@@ -28,6 +28,24 @@ def test_gdcm_fallback_returns_the_pixels_gdcm_decodes():
     assert decode.decode_file(path).pixels.shape == (1, 1024, 256)
 
 
+def test_the_desktop_build_starts_gdcm_through_its_own_executable(monkeypatch, tmp_path):
+    """In the frozen build ``sys.executable`` is MedStation itself, which cannot run ``-c``: the child is started
+    as ``<executable> --gdcm-child FILE OUT`` and packaging/entry.py (the build's entry point) serves it."""
+    import sys
+
+    from tests.conftest import REPO
+
+    launcher = tmp_path / "medstation"  # stands in for the frozen executable: the same entry point
+    launcher.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{REPO / "packaging" / "entry.py"}" "$@"\n')
+    launcher.chmod(0o755)
+    path = str(pydicom_file("JPEG-lossy.dcm"))
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", str(launcher))
+    assert plugins._child_command(path, "out.npy") == [str(launcher), "--gdcm-child", path, "out.npy"]
+    from_child = plugins.gdcm_pixels(path)
+    assert from_child is not None and np.array_equal(from_child, plugins._gdcm_read(path))
+
+
 def test_gdcm_that_hangs_is_stopped_and_the_file_named(monkeypatch):
     monkeypatch.setattr(plugins, "GDCM_SECONDS", 1)
     monkeypatch.setattr(plugins, "_GDCM_CHILD", "import time; time.sleep(30)")

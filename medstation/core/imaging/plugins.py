@@ -120,6 +120,18 @@ GDCM_SECONDS = 60  # one file in GDCM's own process; longer than this and it has
 _GDCM_NO_IMAGE = 3  # the child's exit status when GDCM cannot read the file either
 _GDCM_CHILD = ("import sys; sys.path[0] = sys.argv[3]; from medstation.core.imaging.plugins import _gdcm_child; "
                "sys.exit(_gdcm_child(sys.argv[1], sys.argv[2]))")
+GDCM_CHILD_FLAG = "--gdcm-child"  # the desktop build's executable runs the child itself (packaging/entry.py)
+
+
+def _child_command(path: str, out: str) -> list[str]:
+    """How to start GDCM's process: this interpreter with ``_GDCM_CHILD``, or in the desktop build (no Python
+    interpreter to hand ``-c`` to) the application's own executable with ``GDCM_CHILD_FLAG``."""
+    import sys
+    from pathlib import Path
+
+    if getattr(sys, "frozen", False):
+        return [sys.executable, GDCM_CHILD_FLAG, str(path), str(out)]
+    return [sys.executable, "-c", _GDCM_CHILD, str(path), str(out), str(Path(__file__).resolve().parents[3])]
 
 
 def gdcm_pixels(path: str) -> np.ndarray | None:
@@ -132,18 +144,16 @@ def gdcm_pixels(path: str) -> np.ndarray | None:
     """
     import importlib.util
     import subprocess
-    import sys
     import tempfile
     from pathlib import Path
 
     if importlib.util.find_spec("gdcm") is None:
         return None
-    root = str(Path(__file__).resolve().parents[3])
     with tempfile.TemporaryDirectory(prefix="medstation-gdcm-") as tmp:
         out = Path(tmp) / "pixels.npy"
         try:
-            done = subprocess.run([sys.executable, "-c", _GDCM_CHILD, str(path), str(out), root],
-                                  stdin=subprocess.DEVNULL, capture_output=True, timeout=GDCM_SECONDS)
+            done = subprocess.run(_child_command(path, str(out)), stdin=subprocess.DEVNULL, capture_output=True,
+                                  timeout=GDCM_SECONDS)
         except subprocess.TimeoutExpired:
             raise GdcmFailed(f"GDCM, tried next, did not finish within {GDCM_SECONDS} s and was stopped") from None
         except OSError as exc:
