@@ -50,12 +50,12 @@ def time_bound(seconds: int | None = None):
 
 
 # seeds ---------------------------------------------------------------------------------------------------------
-DICOM_SEEDS = ("CT_small.dcm", "MR_small.dcm", "SC_rgb_jpeg_dcmtk.dcm", "JPEG2000.dcm", "MR_small_RLE.dcm",
-               "rtplan.dcm", "test-SR.dcm", "MR_small_implicit.dcm", "MR_small_bigendian.dcm", "image_dfl.dcm",
-               # one per remaining native decoder path: JPEG-LS (CharLS, libjpeg), JPEG lossless and 12-bit JPEG
-               # (libjpeg), J2K lossless (OpenJPEG), multi-frame colour RLE
-               "MR_small_jpeg_ls_lossless.dcm", "SC_rgb_jpeg_gdcm.dcm", "JPGExtended.dcm", "MR_small_jp2klossless.dcm",
-               "SC_rgb_rle_2frame.dcm")
+CORE_SEEDS = ("CT_small.dcm", "MR_small.dcm", "SC_rgb_jpeg_dcmtk.dcm", "JPEG2000.dcm", "MR_small_RLE.dcm",
+              "rtplan.dcm", "test-SR.dcm", "MR_small_implicit.dcm", "MR_small_bigendian.dcm", "image_dfl.dcm")
+# the long run adds one seed per remaining native decoder path: JPEG-LS (CharLS, libjpeg), JPEG lossless and 12-bit
+# JPEG (libjpeg), J2K lossless (OpenJPEG), multi-frame colour RLE
+DICOM_SEEDS = CORE_SEEDS + ("MR_small_jpeg_ls_lossless.dcm", "SC_rgb_jpeg_gdcm.dcm", "JPGExtended.dcm",
+                            "MR_small_jp2klossless.dcm", "SC_rgb_rle_2frame.dcm")
 
 
 def dicom_seeds(names: tuple[str, ...] | list[str] = DICOM_SEEDS) -> dict[str, bytes]:
