@@ -12,6 +12,7 @@ import statistics
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -46,13 +47,18 @@ def _remote(report, slices, home: Path) -> None:
         volume = _series(slices, 32)
         local_s = _per_slice(lambda v: SlicePredictor(local, batch_size=BATCH, cache=None).predict(v), volume)
         report("local: 512x512 slice scored (batch 8)", local_s * 1000, "ms/slice", None, "reference, same process")
-        for scheme, port in (("grpc", server.grpc_port), ("http", server.http_port)):
+        hu16 = replace(volume, pixels=np.round(volume.pixels).astype(np.int16))  # CT as the loader keeps it
+        for scheme, port, series in (("grpc", server.grpc_port, volume), ("grpc", server.grpc_port, hu16),
+                                     ("http", server.http_port, volume)):
             model = RemoteModel(registry.find("lesion_ct"), RemoteSettings(f"{scheme}://127.0.0.1:{port}")).connect()
-            remote_s = _per_slice(lambda v: list(model.iter_scores(v, batch_size=BATCH)), volume)
-            server_s = model.server_ms / 1000 / (4 * volume.shape[0])  # warm-up + 3 timed runs
-            report(f"remote {scheme} over loopback: overhead per slice", (remote_s - server_s) * 1000, "ms/slice",
-                   "< 20 ms", f"round trip {remote_s * 1000:.1f} ms less server compute {server_s * 1000:.1f} ms; "
-                              f"local scoring {local_s * 1000:.1f} ms (ratio remote/local {remote_s / local_s:.2f})")
+            remote_s = _per_slice(lambda v: list(model.iter_scores(v, batch_size=BATCH)), series)
+            server_s = model.server_ms / 1000 / (4 * series.shape[0])  # warm-up + 3 timed runs
+            wire = "INT16" if series.pixels.dtype == np.int16 else "FP32"
+            report(f"remote {scheme} over loopback ({wire} pixels): overhead per slice", (remote_s - server_s) * 1000,
+                   "ms/slice", "< 20 ms",
+                   f"round trip {remote_s * 1000:.1f} ms less server compute {server_s * 1000:.1f} ms; "
+                   f"{model.sent_bytes / (4 * series.shape[0]) / 1e6:.2f} MB sent per slice; "
+                   f"local scoring {local_s * 1000:.1f} ms (ratio remote/local {remote_s / local_s:.2f})")
         _throughput(report, server, slices)
     finally:
         server.stop()

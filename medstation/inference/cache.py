@@ -17,10 +17,15 @@ import numpy as np
 def slice_identity(volume, z: int) -> str:
     """What makes slice ``z`` of ``volume`` this input and no other."""
     uid = volume.sop_uids[z] if z < len(volume.sop_uids) else ""
-    pixels = np.ascontiguousarray(volume.pixels[z])
-    digest = hashlib.blake2b(pixels.tobytes(), digest_size=16)
-    digest.update(str(pixels.shape).encode() + str(pixels.dtype).encode())
-    return f"{uid}#{z}:{digest.hexdigest()}"
+    return pixels_identity(f"{uid}#{z}", volume.pixels[z])
+
+
+def pixels_identity(name: str, pixels: np.ndarray, extra: str = "") -> str:
+    """``name`` with a hash of ``pixels`` (values, shape and type) and of ``extra`` (e.g. a rescale)."""
+    pixels = np.ascontiguousarray(pixels)
+    digest = hashlib.blake2b(memoryview(pixels).cast("B"), digest_size=16)
+    digest.update(str(pixels.shape).encode() + str(pixels.dtype).encode() + extra.encode())
+    return f"{name}:{digest.hexdigest()}"
 
 
 class ResultCache:

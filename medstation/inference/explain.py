@@ -217,7 +217,7 @@ def explain_pixels(model: LoadedModel, pixels: np.ndarray, method: str = "gradca
     if model.torchscript:
         model.explain_module("")  # says why a TorchScript model cannot be explained
     layer = target_layer(model)
-    x = preprocess.prepare(pixels[None], model.preprocess, model.input_shape).to(model.device.torch_device)
+    x = preprocess.prepare(pixels[None], model.preprocess, model.input_shape, model.device.torch_device)
     with model.lock:
         cam, seen = _cam(model, method, layer)
         raw = cam(x, class_idx=class_index)

@@ -1,6 +1,7 @@
 """What the workstation and ``medstation serve`` agree on over the Open Inference Protocol (KServe v2).
 
-One request carries the slices of a series in modality units (``PIXELS``, FP32, n x rows x cols); the server runs
+One request carries the slices of a series in modality units (``PIXELS``, n x rows x cols: FP32, or INT16 - half
+the bytes - for integer values such as CT in HU when the server lists INT16 in its ``ACCEPTS``); the server runs
 the bundle's own preprocessing, so a remote result is the local one. The response carries ``PROBABILITIES``
 (FP32, n x labels) and, when an explanation was asked for, ``HEATMAP`` (FP32, n x rows x cols, 0..1) as a second
 output tensor; its parameters name the model, version and the weights' sha256 that ran, and the server's device.
@@ -29,6 +30,8 @@ SHA256 = "sha256"
 VERSION = "version"
 DEVICE = "device"
 LABELS = "labels"
+DATATYPES = {"FP32": "float32", "INT16": "int16"}  # PIXELS datatypes medstation serve takes, as numpy types
+ACCEPTS = "accepts"  # the PIXELS datatypes the server takes, comma-separated ("FP32,INT16"); FP32 when absent
 COMPUTE_US = "compute_us"  # microseconds the server spent on the request, batch queueing included
 # request headers (gRPC metadata keys are the same, lower case)
 AUTHORIZATION = "authorization"

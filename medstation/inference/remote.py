@@ -82,6 +82,8 @@ class RemoteModel:
         self._client = None
         self._checked = False
         self.server_ms = 0.0  # compute time the server reported, summed over requests (benchmarks)
+        self.accepts = {"FP32"}  # PIXELS datatypes the server takes (it says so when asked who it is)
+        self.sent_bytes = 0  # pixel bytes sent, summed over requests
 
     # LoadedModel's face ---------------------------------------------------------------------------------------
     name = property(lambda self: self.bundle.name)
@@ -192,6 +194,8 @@ class RemoteModel:
         params = _params(result)
         self._check(params, self._version_of(result))
         self.device = ServerDevice(self.address.label, _short_device(str(params.get(protocol.DEVICE, ""))))
+        self.accepts = {t.strip().upper() for t in str(params.get(protocol.ACCEPTS) or "FP32").split(",")} & \
+            set(protocol.DATATYPES)
         self._checked = True
         return self
 
@@ -205,7 +209,7 @@ class RemoteModel:
             import tritonclient.grpc as tc
         else:
             import tritonclient.http as tc
-        tensor = tc.InferInput(protocol.PIXELS, list(pixels.shape), "FP32")
+        tensor = tc.InferInput(protocol.PIXELS, list(pixels.shape), "INT16" if pixels.dtype == np.int16 else "FP32")
         if self.address.protocol == "grpc":
             tensor.set_data_from_numpy(pixels)
         else:
@@ -220,13 +224,14 @@ class RemoteModel:
     def run(self, pixels: np.ndarray, what: str, explain: str = "", class_index: int | None = None):
         """One request: (probabilities (n, labels), heat maps (n, rows, cols) or None, parameters)."""
         self.connect()
-        pixels = np.ascontiguousarray(pixels, dtype=np.float32)
+        pixels = self.wire(pixels)
         if self.on_send:
             self.on_send(what, len(pixels), explain)
         params = {protocol.EXPLAIN: explain} if explain else {}
         if explain and class_index is not None:
             params[protocol.CLASS_INDEX] = int(class_index)
         inputs, outputs = self._tensors(pixels, bool(explain))
+        self.sent_bytes += pixels.nbytes
         result = self._call(inputs, outputs, params)
         answer = _params(result)
         self._check(answer, self._version_of(result))
@@ -237,6 +242,12 @@ class RemoteModel:
             raise MedStationError(f"the inference server {self.address.url()} answered without the expected "
                                   "outputs", kept=KEPT)
         return probs, heat, answer
+
+    def wire(self, pixels: np.ndarray) -> np.ndarray:
+        """Pixels as they travel: 16-bit integers as they are (CT in HU) when the server takes INT16, else FP32."""
+        if pixels.dtype == np.int16 and "INT16" in self.accepts:
+            return np.ascontiguousarray(pixels)
+        return np.ascontiguousarray(pixels, dtype=np.float32)
 
     # what the service calls ------------------------------------------------------------------------------------
     def iter_scores(self, volume, indices: Sequence[int] | None = None, ctx: JobContext | None = None,
@@ -256,7 +267,7 @@ class RemoteModel:
                 what: str = "") -> Explanation:
         if method not in METHODS:
             raise MedStationError(f"unknown explanation method {method!r}; choose {' or '.join(METHODS)}")
-        pixels = np.asarray(volume.pixels[z], dtype=np.float32)[None]
+        pixels = np.asarray(volume.pixels[z])[None]
         probs, heat, params = self.run(pixels, what, method, class_index)
         index = int(params.get("class_index", self.positive_index if class_index is None else class_index))
         labels = self.labels

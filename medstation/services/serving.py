@@ -78,8 +78,9 @@ def token_ok(tokens: dict[str, str], workstation: str, authorization: str) -> bo
 class Batcher:
     """Gather concurrent requests for ``window`` seconds (or ``max_slices``) and run them as one batch.
 
-    ``run`` maps a stacked (n, rows, cols) array to per-slice rows (n, ...); requests of different slice sizes run
-    as separate batches. ``batches`` counts the calls to ``run`` (the server reports it in each response).
+    ``run`` maps a stacked (n, rows, cols) array to per-slice rows (n, ...); requests of different slice sizes or
+    pixel types run as separate batches. ``batches`` counts the calls to ``run`` (the server reports it in each
+    response).
     """
 
     def __init__(self, run: Callable[[np.ndarray], np.ndarray], window: float = 0.005, max_slices: int = 64):
@@ -106,7 +107,7 @@ class Batcher:
         batch, self.pending = self.pending, []
         groups: dict[tuple, list] = {}
         for pixels, future in batch:
-            groups.setdefault(pixels.shape[1:], []).append((pixels, future))
+            groups.setdefault((pixels.shape[1:], pixels.dtype.str), []).append((pixels, future))
         for group in groups.values():
             asyncio.ensure_future(self._run(group))
 
@@ -147,7 +148,7 @@ def build_model(loaded, config: ServeConfig):
     from medstation.inference import predictor, preprocess
 
     def score(pixels: np.ndarray) -> np.ndarray:
-        tensor = preprocess.prepare(pixels, loaded.preprocess, loaded.input_shape)
+        tensor = preprocess.prepare(pixels, loaded.preprocess, loaded.input_shape, loaded.device.torch_device)
         return predictor.run_batch(loaded, tensor).astype(np.float32)
 
     class BundleModel(kserve.Model):
@@ -163,6 +164,7 @@ def build_model(loaded, config: ServeConfig):
         def identity(self, batched: int = 0) -> dict:
             return {protocol.SHA256: loaded.sha256, protocol.VERSION: loaded.version,
                     protocol.DEVICE: loaded.device.label(), protocol.LABELS: json.dumps(loaded.labels),
+                    protocol.ACCEPTS: ",".join(protocol.DATATYPES),
                     "batched_requests": batched}
 
         async def predict(self, payload, headers=None, response_headers=None):
@@ -174,7 +176,8 @@ def build_model(loaded, config: ServeConfig):
             tensor = payload.get_input_by_name(protocol.PIXELS)
             if tensor is None:
                 raise InvalidInput(f"request has no {protocol.PIXELS} input")
-            pixels = np.asarray(tensor.as_numpy(), dtype=np.float32)
+            wire = protocol.DATATYPES.get(str(tensor.datatype).upper(), "float32")
+            pixels = np.asarray(tensor.as_numpy(), dtype=wire)
             if pixels.ndim == 2:
                 pixels = pixels[None]
             if pixels.ndim != 3 or pixels.shape[0] == 0 or min(pixels.shape[1:]) < 8:

@@ -6,11 +6,14 @@ committed). Only reports whose numeric id is not divisible by 5 are listed (``al
 the file names; the reserved reports are never opened). Labels: the reports' human MeSH major headings mapped to
 the observations (medstation/core/notes/mesh.py); a finding the rule labeler finds hedged is trained as uncertain;
 observations MeSH does not index (no finding, enlarged cardiomediastinum, pleural other) keep the rule labels.
-Split by report, seeded: 70 % train, 15 % validation (regularisation, epochs, decision thresholds, the family
-shipped and the per-label choice between model and rules), 15 % held-out test (figures in the card only).
+Split by report, seeded: 70 % train, 15 % validation (regularisation, epochs, the family shipped), 15 % held-out
+test (figures in the card only, never used for a choice).
 
 Two families on the same split: (a) TF-IDF hashed n-grams + rule states -> logistic regression per observation;
 (b) a BiGRU over hashed word embeddings + rule states (torch). The one with the better validation macro-F1 ships.
+A shipped linear model is refitted on train + validation; its decision thresholds and the per-label choice between
+model and rules come from five-fold cross-validation over those reports (out-of-fold predictions). A shipped
+neural model keeps its training-split fit, thresholds and choice from validation.
 
 Offline and seeded: ``python scripts/train/notes_findings.py [--limit N] [--out DIR] [--epochs N]``.
 """
@@ -37,9 +40,11 @@ from medstation.inference.notes import classifier as clf  # noqa: E402
 from medstation.inference.registry import sha256_file  # noqa: E402
 from scripts.train import _notes_findings_card as card  # noqa: E402
 
-NAME, VERSION = clf.MODEL_NAME, "2.0.0"
+NAME, VERSION = clf.MODEL_NAME, "2.1.0"
 SEED = 20261202
 C_GRID = (4.0, 16.0)
+FOLDS = 5  # cross-validation over train + validation for the final linear model's thresholds
+THRESHOLDS = np.round(np.arange(0.1, 0.91, 0.025), 3)
 EPOCHS = 14
 MIN_POSITIVES = 5
 GOAL_F1, GOAL_MARGIN = 0.85, 0.03
@@ -114,9 +119,8 @@ def choose_thresholds(probs: np.ndarray, reports: list[dict], rows) -> dict[str,
         if obs not in HUMAN:
             continue
         truth = np.array([obs in reports[i]["mesh"] for i in rows], dtype=bool)
-        grid = np.round(np.arange(0.2, 0.81, 0.05), 2)
-        scores = [f1(probs[rows, j, 0] >= t, truth) for t in grid]
-        out[obs] = float(grid[int(np.argmax(scores))]) if truth.any() else 0.5
+        scores = [f1(probs[rows, j, 0] >= t, truth) for t in THRESHOLDS]
+        out[obs] = float(THRESHOLDS[int(np.argmax(scores))]) if truth.any() else 0.5
     return out
 
 
@@ -126,25 +130,56 @@ def calls(model, probs: np.ndarray) -> list[dict]:
 
 
 # the two families ---------------------------------------------------------------------------------------------
-def train_linear(reports, targets, train, val) -> tuple[clf.FindingsClassifier, dict]:
+def linear_features(reports, fit_rows):
+    """A vectorizer fitted (IDF) on ``fit_rows`` and the features of every report: n-grams plus rule states."""
     import scipy.sparse as sp
 
     vectorizer = clf.build_vectorizer()
-    vectorizer.fit([clf.mark_negation(reports[i]["found"]) for i in train])
+    vectorizer.fit([clf.mark_negation(reports[i]["found"]) for i in fit_rows])
     grams = vectorizer.transform([clf.mark_negation(r["found"]) for r in reports])
     rules = clf.rule_features([r["found"] for r in reports])
-    features = sp.hstack([grams, sp.csr_matrix(rules)], format="csr")
+    return vectorizer, sp.hstack([grams, sp.csr_matrix(rules)], format="csr")
+
+
+def fit_linear(vectorizer, features, targets, rows, c) -> clf.FindingsClassifier:
+    models = {o: clf.fit_label_model(features[rows], [targets[o][i] for i in rows], c) for o in OBSERVATIONS}
+    return clf.FindingsClassifier(vectorizer, models, NAME, VERSION)
+
+
+def linear_probs(model, features) -> np.ndarray:
+    return np.stack([model._probabilities(model.models[o], features) for o in OBSERVATIONS], axis=1)
+
+
+def train_linear(reports, targets, train, val) -> tuple[clf.FindingsClassifier, dict]:
+    """Fitted on the training split, C chosen on validation: the linear side of the comparison with the
+    neural model on the same split."""
+    vectorizer, features = linear_features(reports, train)
     best, tuning = None, {}
     for c in C_GRID:
-        models = {o: clf.fit_label_model(features[train], [targets[o][i] for i in train], c) for o in OBSERVATIONS}
-        model = clf.FindingsClassifier(vectorizer, models, NAME, VERSION)
-        probs = np.stack([model._probabilities(models[o], features) for o in OBSERVATIONS], axis=1)
+        model = fit_linear(vectorizer, features, targets, train, c)
+        probs = linear_probs(model, features)
         model.thresholds = choose_thresholds(probs, reports, val)
         tuning[str(c)] = macro(score(calls(model, probs), reports, val))
         print(f"  linear C={c:g}: validation macro-F1 {tuning[str(c)]:.4f}", flush=True)
         if best is None or tuning[str(c)] > best[0]:
             best = (tuning[str(c)], model, probs, c)
     return best[1], {"C": best[3], "validation_macro_f1_by_C": tuning, "probs": best[2]}
+
+
+def refit_linear(reports, targets, dev, c) -> tuple[clf.FindingsClassifier, dict]:
+    """The shipped linear model: fitted on train + validation with the C chosen on validation; its decision
+    thresholds (and the per-label choice between model and rules) come from out-of-fold predictions of a
+    five-fold cross-validation over the same reports, so no report is scored by a model that saw it."""
+    vectorizer, features = linear_features(reports, dev)
+    folds = np.array_split(np.random.default_rng(SEED).permutation(dev), FOLDS)
+    oof = np.zeros((len(reports), len(OBSERVATIONS), len(clf.STATES)))
+    for k, rows in enumerate(folds):
+        fitted = fit_linear(vectorizer, features, targets, np.sort(np.concatenate(folds[:k] + folds[k + 1:])), c)
+        oof[rows] = linear_probs(fitted, features[rows])
+        print(f"  linear cross-validation fold {k + 1}/five", flush=True)
+    model = fit_linear(vectorizer, features, targets, dev, c)
+    model.thresholds = choose_thresholds(oof, reports, dev)
+    return model, {"probs": linear_probs(model, features), "oof": oof, "folds": FOLDS}
 
 
 def train_neural(reports, targets, train, val, epochs: int):
@@ -231,15 +266,31 @@ def main(argv: list[str]) -> int:
         print(f"  {key}: validation macro-F1 {results[key]['validation_macro_f1']:.4f}, "
               f"test {results[key]['test_macro_f1']:.4f}", flush=True)
     shipped_key = max(("linear", "neural"), key=lambda k: (results[k]["validation_macro_f1"], k == "linear"))
-    shipped, info = (linear, linear_info) if shipped_key == "linear" else (neural, neural_info)
+    selection_rows, fit_rows = val, train
+    if shipped_key == "linear":  # refit on train + validation, thresholds from cross-validation
+        selection_rows = fit_rows = np.sort(np.concatenate([train, val]))
+        shipped, info = refit_linear(reports, targets, fit_rows, linear_info["C"])
+        results["linear"]["test"] = evaluate(shipped, info["probs"], reports, test)
+        results["linear"]["test_macro_f1"] = macro(results["linear"]["test"])
+        results["linear"]["cross_validation"] = evaluate(shipped, info["oof"], reports, fit_rows)
+        results["linear"]["cross_validation_macro_f1"] = macro(results["linear"]["cross_validation"])
+        results["rules"]["cross_validation"] = score(rules_states, reports, fit_rows)
+        results["rules"]["cross_validation_macro_f1"] = macro(results["rules"]["cross_validation"])
+        selection = "cross_validation"
+        print(f"  linear refit on {len(fit_rows)} reports: cross-validation macro-F1 "
+              f"{results['linear']['cross_validation_macro_f1']:.4f}, test {results['linear']['test_macro_f1']:.4f}",
+              flush=True)
+    else:
+        shipped, info, selection = neural, neural_info, "validation"
     shipped_test = results[shipped_key]["test_macro_f1"]
     goal_met = shipped_test >= GOAL_F1 and shipped_test >= results["rules"]["test_macro_f1"] + GOAL_MARGIN
-    choice = {} if goal_met else label_choice(results[shipped_key]["validation"], results["rules"]["validation"])
+    choice = {} if goal_met else label_choice(results[shipped_key][selection], results["rules"][selection])
     if choice:
         results["combined"] = {"test": combined(shipped, info["probs"], reports, test, choice)}
         results["combined"]["test_macro_f1"] = macro(results["combined"]["test"])
     summary = {"reports": len(reports), "train": len(train), "validation": len(val), "test": len(test),
-               "shipped": shipped_key, "goal_met": goal_met, "label_choice": choice,
+               "shipped": shipped_key, "fitted_on": len(fit_rows), "selection": selection,
+               "goal_met": goal_met, "label_choice": choice,
                "linear": {k: v for k, v in linear_info.items() if k != "probs"},
                "neural": {k: v for k, v in neural_info.items() if k != "probs"},
                "thresholds": shipped.thresholds, "seconds": round(time.perf_counter() - start, 1)}

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from medstation.core.jobs import Cancelled, JobContext
-from medstation.inference import bundles, device, preprocess, registry
+from medstation.inference import bundles, device, registry
 from medstation.inference.cache import ResultCache
+from medstation.inference.feed import VolumeSlices
 from medstation.inference.predictor import SlicePredictor
 from tests.inference.helpers import held_out_examples, volume_of
 
@@ -74,13 +75,14 @@ def test_cancelling_stops_the_series_and_its_reader(model, mixed):
     assert threading.active_count() <= before
 
 
-def test_reader_never_runs_more_than_the_queue_ahead(model, mixed, monkeypatch):
-    prepared = []
-    real = preprocess.prepare
-    monkeypatch.setattr(preprocess, "prepare", lambda *a, **k: prepared.append(1) or real(*a, **k))
+def test_reader_never_runs_more_than_the_queue_ahead(model, mixed):
     volume = volume_of([i for _z, i, _m, _l in mixed])
-    scores = SlicePredictor(model, batch_size=1, queue_size=2, cache=None).iter_scores(volume)
+    source = VolumeSlices(volume)
+    loaded = []
+    real = source.load
+    source.load = lambda z: loaded.append(z) or real(z)
+    scores = SlicePredictor(model, batch_size=1, queue_size=2, cache=None).iter_scores(source)
     next(scores)
     time.sleep(0.5)
-    assert len(prepared) <= 1 + 2 + 1  # consumed, queued, and one waiting to be queued
+    assert 2 <= len(loaded) <= 1 + 2 + 1  # consumed, queued, and one waiting to be queued
     scores.close()

@@ -188,3 +188,32 @@ def test_indication_words_get_no_credit_and_unmentioned_findings_stay_absent():
     exp = explain(model, text, "atelectasis", max_evals=300)
     woman = [t for t in exp.tokens if t.text == "woman"]
     assert woman and abs(woman[0].value) < 1e-3
+
+
+def test_shipped_model_explains_a_long_real_note():
+    """A 1,000-word note of real IU findings with one effusion sentence added: additive attributions, the
+    strongest evidence for effusion on the effusion words, and no negation flag (the effusion is asserted)."""
+    from medstation.core.notes.mesh import allowed_report_files
+    from medstation.core.notes.readers import read_openi_xml
+    from tests.conftest import require_data
+
+    found = [t.replace("\n", " ") for t in clf.model_texts(
+        [read_openi_xml(f).text for f in allowed_report_files(require_data("iu_reports"))[200:400]])]
+    body = [t for t in found if "effusion" not in t.lower() and t.strip()]
+    words, kept = 0, []
+    for text in body:
+        kept.append(text)
+        words += len(text.split())
+        if words >= 1000:
+            break
+    note = "FINDINGS: " + " ".join(kept[:10]) + " There is a moderate left pleural effusion. " + " ".join(kept[10:])
+    assert len(note.split()) >= 1000
+    model = clf.load()
+    exp = explain(model, note, "pleural effusion", max_evals=600,
+                  negated_spans=analyze_text(note).negated_spans())
+    assert exp.output == pytest.approx(model.present_proba([note], "pleural effusion")[0]) and exp.output > 0.5
+    assert exp.base_value + sum(t.value for t in exp.tokens) == pytest.approx(exp.output, abs=1e-6)
+    start = note.index("There is a moderate left pleural effusion.")
+    top = exp.top(1)[0]
+    assert start <= top.start < start + 42 and top.value > 0  # in the effusion sentence
+    assert exp.flag == ""

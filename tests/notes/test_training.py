@@ -45,6 +45,9 @@ def test_training_smoke_on_real_reports(tmp_path):
     model = load_bundle_model(bundle)
     assert model.family == training["shipped"]
     assert model.predict_proba(["FINDINGS: clear."]).shape == (1, 14, 3)
+    if training["shipped"] == "linear":
+        assert training["fitted_on"] == training["train"] + training["validation"]
+        assert set(results["linear"]["cross_validation"]) == set(meta["mesh_mapping"])
 
 
 def test_shipped_bundle_is_verified_and_documented():
@@ -55,6 +58,13 @@ def test_shipped_bundle_is_verified_and_documented():
     training = meta["training"]
     assert training["reports"] >= 3100 and training["test"] >= 450
     results = meta["human_label_evaluation"]
+    if training["shipped"] == "linear":  # refitted on train + validation, thresholds from cross-validation
+        assert training["fitted_on"] == training["train"] + training["validation"]
+        assert training["selection"] == "cross_validation"
+        cross = results["linear"]["cross_validation"]
+        assert sum(v["positives"] for v in cross.values()) == sum(
+            v["positives"] for v in results["rules"]["cross_validation"].values()) > 1000
+        assert "five-fold cross-validation" in bundle.card()
     for family in ("linear", "neural", "rules"):
         scored = [v for v in results[family]["test"].values() if v["positives"] >= 5]
         assert len(scored) >= 7

@@ -87,6 +87,8 @@ def test_remote_backend_scores_and_explains_real_ct_as_the_local_one(server, ct_
     assert (why_there.target_layer, why_there.label, why_there.sha256) == \
         (why_here.target_layer, why_here.label, why_here.sha256)
 
+    assert volume.pixels.dtype == np.int16 and "INT16" in remote.accepts
+    assert remote.sent_bytes == 7 * 512 * 512 * 2  # 6 slices scored and one explained, as 16-bit HU
     sends = [e for e in audit.entries() if e.action == "send"]
     assert [e.detail.split(" slice(s)")[0] for e in sends] == ["4", "2", "1"]  # two scoring batches, one heat map
     assert all(f"inference server {scheme}://{where}" in e.detail for e in sends)

@@ -143,6 +143,26 @@ def stored_pixels(ds, path: str = "") -> np.ndarray:
     return _pixel_array(ds, path, None)
 
 
+def stored_slice(path: str) -> tuple[np.ndarray, float, float]:
+    """The first frame of a greyscale file as stored (integers, not yet rescaled) with its rescale (slope,
+    intercept), for a device that applies the modality transform itself; a Modality LUT Sequence is applied here
+    (float32 values, rescale (1, 0)). A MedStationError naming ``path`` for colour or unreadable files."""
+    ds = read_dataset(path)
+    if "PixelData" not in ds:
+        raise MedStationError(f"{path} has no pixel data")
+    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip()
+    if _int(ds.get("SamplesPerPixel"), 1) != 1 or photometric == "PALETTE COLOR":
+        raise MedStationError(f"{path} is a colour image ({photometric}), not a greyscale slice")
+    multi = _int(ds.get("NumberOfFrames"), 1) > 1
+    raw = _frames_first(_pixel_array(ds, path, 0 if multi else None), 1, 1)[0]
+    if "ModalityLUTSequence" in ds:
+        from pydicom.pixels import apply_modality_lut
+
+        return apply_modality_lut(raw, ds).astype(np.float32), 1.0, 0.0
+    slope, intercept = _rescale_of(ds, 0) or (1.0, 0.0)
+    return raw, slope, intercept
+
+
 def _pixel_array(ds, path: str, frame: int | None) -> np.ndarray:
     try:
         with warnings.catch_warnings():

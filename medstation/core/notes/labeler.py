@@ -99,18 +99,6 @@ def _no_finding(labels: dict[str, str]) -> None:
     labels["no finding"] = ABSENT if abnormal else PRESENT
 
 
-def merge_labels(parts) -> dict[str, str]:
-    """The labels of a text from the labels of its sentences: per observation the strongest state (present over
-    uncertain over absent), and "no finding" decided again over the merged states."""
-    labels = {obs: UNMENTIONED for obs in OBSERVATIONS}
-    for part in parts:
-        for obs, state in part.items():
-            if obs != "no finding":
-                _merge(labels, obs, state)
-    _no_finding(labels)
-    return labels
-
-
 def training_target(state: str) -> str:
     """The three classes the learned classifier predicts: a not-mentioned observation is absent."""
     return state if state in (PRESENT, UNCERTAIN) else ABSENT

@@ -119,20 +119,29 @@ def _concepts(doc, offset: int, section: str) -> list[Concept]:
 
 def analyze_text(text: str) -> Analysis:
     """Run the pipeline over one note's text. Thread-safe; offsets refer to ``text``."""
-    sections = detect_sections(text)
+    return analyze_texts([text])[0]
+
+
+def analyze_texts(texts) -> list[Analysis]:
+    """Run the pipeline over many texts at once (one spaCy batch for all their sections). Thread-safe."""
     pipeline = nlp()
-    sentences: list[Sentence] = []
-    concepts: list[Concept] = []
-    bodies = [(s, text[s.start:s.end]) for s in sections]
+    jobs = [(i, section, text[section.start:section.end]) for i, text in enumerate(texts)
+            for section in detect_sections(text)]
     with _LOCK:
-        docs = list(pipeline.pipe(body for _s, body in bodies))
-    for (section, _body), doc in zip(bodies, docs):
+        docs = list(pipeline.pipe(body for _i, _s, body in jobs))
+    parts: list[tuple[list, list[Sentence], list[Concept]]] = [([], [], []) for _ in texts]
+    for (i, section, _body), doc in zip(jobs, docs):
+        sections, sentences, concepts = parts[i]
+        sections.append(section)
         for sent in doc.sents:
             if sent.text.strip():
                 sentences.append(Sentence(sent.start_char + section.start, sent.end_char + section.start,
                                           section.name))
         concepts.extend(_concepts(doc, section.start, section.name))
-    mark_alternatives(text, concepts)
-    analysis = Analysis(text, sections, sentences, concepts)
-    analysis.labels = label_concepts(analysis)
-    return analysis
+    out = []
+    for text, (sections, sentences, concepts) in zip(texts, parts):
+        mark_alternatives(text, concepts)
+        analysis = Analysis(text, sections, sentences, concepts)
+        analysis.labels = label_concepts(analysis)
+        out.append(analysis)
+    return out

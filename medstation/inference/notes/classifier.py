@@ -11,12 +11,13 @@ checked before loading, and only the scikit-learn and numpy types this model is 
 """
 from __future__ import annotations
 
-import functools
 import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
+
+from medstation.inference.notes.rule_features import RULE_STATES, rule_features, rule_states  # noqa: F401
 
 MODEL_NAME = "notes_findings"
 STATES = ("present", "uncertain", "absent")
@@ -50,7 +51,6 @@ class LabelPrediction:
 
 
 HASH_FEATURES = 2 ** 14
-RULE_STATES = ("present", "uncertain", "absent", "")
 
 
 def model_texts(texts: Sequence[str]) -> list[str]:
@@ -58,57 +58,6 @@ def model_texts(texts: Sequence[str]) -> list[str]:
     from medstation.core.notes.labeler import finding_text
 
     return [finding_text(t) for t in texts]
-
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-
-
-@functools.lru_cache(maxsize=1)
-def _finding_phrase():
-    """Any phrase of the findings vocabulary, as the target matcher would find it (case and spacing aside)."""
-    from medstation.core.notes.lexicon import target_rules
-
-    phrases = sorted({p for p, _obs in target_rules()}, key=len, reverse=True)
-    return re.compile(r"(?<!\w)(" + "|".join(r"\s+".join(map(re.escape, p.split())) for p in phrases) + r")(?!\w)",
-                      re.I)
-
-
-@functools.lru_cache(maxsize=50_000)
-def _sentence_labels(sentence: str) -> tuple[tuple[str, str], ...]:
-    """A sentence's rule labels; one that names no finding skips the spaCy pipeline (only the labeler's
-    normal-anatomy statements can apply to it), which is most of what SHAP's masked texts are."""
-    from medstation.core.notes.labeler import label_concepts
-    from medstation.core.notes.model import Analysis
-    from medstation.core.notes.pipeline import analyze_text
-    from medstation.core.notes.sections import detect_sections
-
-    if not _finding_phrase().search(sentence):
-        return tuple(label_concepts(Analysis(sentence, detect_sections(sentence), [], [])).items())
-    return tuple(analyze_text(sentence).labels.items())
-
-
-def rule_states(finding_text: str) -> dict[str, str]:
-    """The rule labeler's states for a finding text, labelled sentence by sentence (ConText never crosses a
-    sentence) and merged; sentences are cached, so the many near-identical texts SHAP evaluates cost little."""
-    from medstation.core.notes.labeler import merge_labels
-
-    sentences = [s.strip() for s in _SENTENCE_END.split(finding_text) if s and s.strip()]
-    return merge_labels(dict(_sentence_labels(s)) for s in sentences)
-
-
-def rule_features(finding_texts: Sequence[str]):
-    """One-hot rule labeler state (present / uncertain / absent / not mentioned) of each observation, as an
-    array [n_texts, n_observations * 4]."""
-    import numpy as np
-
-    from medstation.core.notes.lexicon import OBSERVATIONS
-
-    out = np.zeros((len(finding_texts), len(OBSERVATIONS) * len(RULE_STATES)), dtype="float32")
-    for i, text in enumerate(finding_texts):
-        labels = rule_states(text)
-        for j, obs in enumerate(OBSERVATIONS):
-            out[i, j * len(RULE_STATES) + RULE_STATES.index(labels.get(obs, ""))] = 1.0
-    return out
 
 
 def build_vectorizer():
@@ -153,7 +102,7 @@ def mark_negation(text: str) -> str:
         end_match = _CLAUSE_END.search(text, cue.end())
         end = end_match.start() if end_match else len(text)
         out.append(text[pos:cue.end()])
-        out.append(_WORD.sub(lambda m: "neg_" + m.group(0), text[cue.end():end]))
+        out.append(_WORD.sub(r"neg_\g<0>", text[cue.end():end]))
         pos = end
     out.append(text[pos:])
     return "".join(out)

@@ -17,7 +17,8 @@ _CHOICE_OF = {"consolidation": "lung opacity", "pneumonia": "lung opacity"}
 @dataclass
 class LabelCall:
     """One observation as the pane shows it: the call shown first (the model's, or the rules' where the rules
-    scored better for that label on validation), both sources' states, and a note when they disagree."""
+    scored better for that label in the bundle's selection data), both sources' states, and a note when they
+    disagree."""
     label: str
     shown: str
     source: str            # "model" or "rules": whose call is shown first
