@@ -150,6 +150,11 @@ def stored_slice(path: str) -> tuple[np.ndarray, float, float]:
     ds = read_dataset(path)
     if "PixelData" not in ds:
         raise MedStationError(f"{path} has no pixel data")
+    with interpreting(path):
+        return _stored_slice(ds, path)
+
+
+def _stored_slice(ds, path: str) -> tuple[np.ndarray, float, float]:
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip()
     if _int(ds.get("SamplesPerPixel"), 1) != 1 or photometric == "PALETTE COLOR":
         raise MedStationError(f"{path} is a colour image ({photometric}), not a greyscale slice")
