@@ -30,6 +30,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="run the model here or on an inference server (default: the setting, local)")
     infer.add_argument("--server", default=None, help="inference server URL for --backend remote, e.g. "
                        "grpcs://ct-ai.hospital:8001 (default: the setting)")
+    infer.add_argument("--channel", action="append", default=[], metavar="LABEL=PATH_OR_SERIES",
+                       help="a segmentation model with several input channels (see `medstation models list`): the "
+                            "series for channel LABEL, a file or folder, or the UID or description of a series read "
+                            "from PATH; repeat for each channel (the first channel's series is the reference grid)")
     infer.add_argument("--outside-intended-use", action="store_true",
                        help="score series outside the model's intended use too; every output is marked as such")
     infer.set_defaults(func=_infer)
@@ -46,6 +50,9 @@ def _infer(args: argparse.Namespace) -> int:
 
     model = imaging.open_model(args.model, backend=args.backend, server=args.server, device=args.device)
     volumes = imaging.open_files(args.path, JobContext(PrintProgress("reading")))
+    channels = _channel_series(args, model, volumes)
+    if channels:
+        volumes = [channels[model.bundle.channels[0]]]  # one run, on the first channel's grid
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report = {"model": {**model.identity(), "task": model.bundle.task, "labels": model.labels},
@@ -68,15 +75,17 @@ def _infer(args: argparse.Namespace) -> int:
         ran += 1
         folder = out / f"series{number:02d}"
         if model.kind == "segmentation":
-            entry.update(_run_segmentation(args, model, volume, folder))
+            entry.update(_run_segmentation(args, model, volume, folder, outside, channels))
         else:
             entry.update(_run_series(args, model, volume, folder, outside))
     (out / "predictions.json").write_text(__import__("json").dumps(report, indent=2))
     print_json(report) if not ran else _print_summary(report, out)
     if not ran and refused:
         raise MedStationError(f"{refused[0]}" + (f" (and {len(refused) - 1} more series)" if len(refused) > 1 else ""),
-                              kept=f"no score was computed; --outside-intended-use scores it anyway, marked as "
-                                   f"outside intended use; {out / 'predictions.json'} lists every check")
+                              kept=("nothing was segmented; --outside-intended-use segments it" if model.kind ==
+                                    "segmentation" else "no score was computed; --outside-intended-use scores it")
+                              + f" anyway, marked as outside intended use; {out / 'predictions.json'} lists every "
+                                "check")
     if not ran:
         raise MedStationError(f"model {model.name} fits none of the {len(volumes)} series read "
                               f"({volumes[0].modality or 'unknown modality'}, ...)",
@@ -93,17 +102,68 @@ def _run_series(args, model, volume, folder, outside: str = "") -> dict:
                                   JobContext(PrintProgress("inference")), args.batch_size, outside_use=outside)
 
 
-def _run_segmentation(args, model, volume, folder) -> dict:
+def _channel_series(args, model, volumes) -> dict | None:
+    """``--channel LABEL=PATH_OR_SERIES`` as {channel label: series}; None for a model with one input channel."""
+    from medstation.core.errors import MedStationError
+    from medstation.inference import seg_channels
+
+    labels = model.bundle.channels if model.kind == "segmentation" and getattr(model, "built", None) is not None else []
+    if not labels:
+        if args.channel:
+            raise MedStationError(f"model {model.name} takes one series; --channel is for segmentation models with "
+                                  "several input channels", kept="nothing was run")
+        return None
+    given = {}
+    for item in args.channel:
+        label, sep, where = item.partition("=")
+        if not sep or not label.strip() or not where.strip():
+            raise MedStationError(f"--channel {item!r} is not LABEL=PATH_OR_SERIES", kept="nothing was run")
+        given[label.strip()] = where.strip()
+    try:
+        seg_channels.check_labels(model.name, labels, given)
+    except MedStationError as exc:
+        raise MedStationError(exc.message, kept="give --channel LABEL=PATH_OR_SERIES for each of them") from None
+    return {label: _one_series(label, where, volumes) for label, where in given.items()}
+
+
+def _one_series(label: str, where: str, volumes):
+    from pathlib import Path
+
+    from medstation.core.errors import MedStationError
+    from medstation.services import imaging
+
+    if Path(where).exists():
+        found = imaging.open_files([where])
+        if len(found) != 1:
+            raise MedStationError(f"--channel {label}={where} holds {len(found)} series; give the folder or files "
+                                  "of one series, or its series UID", kept="nothing was run")
+        return found[0]
+    hits = [v for v in volumes if where in (v.series_uid, v.description)] or \
+        [v for v in volumes if where.casefold() == (v.description or "").casefold()]
+    if len(hits) != 1:
+        known = "; ".join(f"{v.series_uid} ({v.description or 'no description'})" for v in volumes)
+        raise MedStationError(f"--channel {label}={where} is no file or folder and names "
+                              f"{'no' if not hits else len(hits)} of the series read ({known})",
+                              kept="nothing was run")
+    return hits[0]
+
+
+def _run_segmentation(args, model, volume, folder, outside: str = "", channels=None) -> dict:
     from medstation.commands._util import PrintProgress
     from medstation.core.jobs import JobContext
     from medstation.inference import seg_files
     from medstation.services import segmentation
 
-    seg = segmentation.segment(model, volume, JobContext(PrintProgress("segmentation")))
+    seg = segmentation.segment(model, volume, JobContext(PrintProgress("segmentation")), channels, outside)
     folder.mkdir(parents=True, exist_ok=True)
     entry = {"segmentation": {"labels": [s.as_dict() for s in seg.stats(volume)], "notes": seg.notes,
                               "nifti": str(seg_files.write_nifti(seg, volume, folder / "labels.nii.gz"))},
              "overlays": seg_files.write_overlays(seg, volume, folder)}
+    if seg.inputs:
+        entry["segmentation"]["channels"] = {label: {"series_uid": v.series_uid, "description": v.description}
+                                             for label, v in seg.inputs.items()}
+    if outside:
+        entry["segmentation"]["outside_intended_use"] = outside
     if args.dicom:
         entry["segmentation"]["dicom_seg"] = str(segmentation.export_seg(seg, volume, folder, args.fractional))
     return entry
@@ -116,6 +176,8 @@ def _print_summary(report: dict, out) -> None:
         print(report["notice"])
     for entry in report["series"]:
         if "segmentation" in entry:
+            if entry.get("outside_intended_use"):
+                print(f"  OUTSIDE INTENDED USE (run by explicit override): {entry['outside_intended_use']}")
             labels = "; ".join(f"{s['name']} {s['volume_ml']:.1f} mL" for s in entry["segmentation"]["labels"])
             print(f"  {entry['series_uid']} ({entry['modality']}, {entry['shape'][0]} slices): {labels}")
             print(f"    label map -> {entry['segmentation']['nifti']}")

@@ -89,6 +89,20 @@ class Bundle:
         return next(iter(inputs.values()), {})
 
     @property
+    def channels(self) -> list[str]:
+        """The input channels' labels (``channel_def`` of the input) when the network takes several series as
+        channels (``num_channels`` > 1), in channel order; empty for a one-channel model."""
+        spec = self.input_spec
+        try:
+            count = int(spec.get("num_channels") or 1)
+        except (TypeError, ValueError):
+            count = 1
+        if count <= 1:
+            return []
+        names = spec.get("channel_def") or {}
+        return [str(names.get(str(i), names.get(i, f"channel {i}"))) for i in range(count)]
+
+    @property
     def modalities(self) -> list[str]:
         modality = self.input_spec.get("modality") or self.config.get("modalities") or []
         return [modality] if isinstance(modality, str) else list(modality)

@@ -89,8 +89,16 @@ def write_seg(seg: Segmentation, volume: Volume, path: Path, codes_spec: dict | 
         series_instance_uid=hd.UID(), series_number=900, sop_instance_uid=hd.UID(), instance_number=1,
         manufacturer="MedStation", manufacturer_model_name=model.get("model", "MedStation")[:64],
         software_versions=f"MedStation {__version__}", device_serial_number="none",
-        content_description=f"{model.get('model', 'model')} segmentation"[:64], content_label="SEGMENTATION",
+        content_description=(f"{'OUTSIDE INTENDED USE: ' if seg.outside_use else ''}"
+                             f"{model.get('model', 'model')} segmentation")[:64],
+        content_label="OUTSIDE_USE" if seg.outside_use else "SEGMENTATION",
         omit_empty_frames=bool(pixels.any()))  # a SEG of an empty result still needs its frames
+    result.SeriesDescription = (("OUTSIDE INTENDED USE " if seg.outside_use else "")
+                                + f"{model.get('model', 'model')} segmentation")[:64]
+    if seg.outside_use:
+        from medstation.core.imaging.result_export import outside_use_sentence
+
+        result.ImageComments = outside_use_sentence(seg.outside_use)
     result.save_as(path)
     return path
 

@@ -88,11 +88,11 @@ class _SegGradCam:
         return (cam / peak).to(logits.dtype)
 
 
-def _preprocessed(built, volume: Volume, in_key: str):
+def _preprocessed(built, volume: Volume, in_key: str, pixels: np.ndarray | None = None):
     from monai.data import list_data_collate
     from monai.transforms import apply_transform
 
-    data = {in_key: segmentation.as_meta_tensor(volume)}
+    data = {in_key: segmentation.as_meta_tensor(volume, pixels)}
     if built.preprocessing is not None:
         data = apply_transform(built.preprocessing, data)
     return data, list_data_collate([data])[in_key]
@@ -114,12 +114,13 @@ def _to_series(built, data: dict, in_key: str, maps) -> np.ndarray:
 
 
 def seg_grad_cam(built, volume: Volume, in_key: str, value: int, device: str, ctx: JobContext | None = None,
-                 layer: str | None = None) -> tuple[np.ndarray, str]:
-    """Seg-Grad-CAM of label ``value`` over ``volume``: (map (z, y, x) 0..1, target layer)."""
+                 layer: str | None = None, pixels: np.ndarray | None = None) -> tuple[np.ndarray, str]:
+    """Seg-Grad-CAM of label ``value`` over ``volume`` (or its stacked channels ``pixels``): (map (z, y, x) 0..1,
+    target layer)."""
     import torch
 
     ctx = ctx or null_context()
-    data, image = _preprocessed(built, volume, in_key)
+    data, image = _preprocessed(built, volume, in_key, pixels)
     image = image.to(device)
     network = built.network
     if layer is None:
@@ -145,13 +146,13 @@ def seg_grad_cam(built, volume: Volume, in_key: str, value: int, device: str, ct
 
 
 def flip_uncertainty(built, volume: Volume, in_key: str, value: int, device: str,
-                     ctx: JobContext | None = None) -> tuple[np.ndarray, int]:
+                     ctx: JobContext | None = None, pixels: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """Per-voxel standard deviation of label ``value``'s probability over the image and its flips, scaled so that
     0.5 (the most a probability can vary) is 1; (map (z, y, x), runs)."""
     import torch
 
     ctx = ctx or null_context()
-    data, image = _preprocessed(built, volume, in_key)
+    data, image = _preprocessed(built, volume, in_key, pixels)
     image = image.to(device).as_tensor()
     axes = [None] + [(2 + a,) for a in range(image.ndim - 2)]
     total = total_sq = None

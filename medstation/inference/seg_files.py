@@ -32,14 +32,17 @@ def key_slices(seg: Segmentation) -> dict[int, int]:
 
 
 def write_overlays(seg: Segmentation, volume: Volume, folder: Path, outlined: bool = False) -> list[dict]:
-    """One PNG per present label, on the slice where that label is largest, every label painted."""
+    """One PNG per present label, on the slice where that label is largest, every label painted (a result run
+    outside the model's intended use carries the red band and the reason, as every such output does)."""
     folder.mkdir(parents=True, exist_ok=True)
     center, width = overlay.default_window(volume)
     written = []
     for value, z in key_slices(seg).items():
         rgb = overlay.blend_labels(volume.pixels[z], seg.labels[z], seg.colours, center, width, outlined=outlined)
+        if seg.outside_use:
+            rgb = overlay.mark_outside(rgb)
         path = folder / f"slice{z + 1:04d}_{_safe(seg.names[value])}.png"
-        overlay.save_png(rgb, path)
+        overlay.save_png(rgb, path, seg.outside_use)
         written.append({"label": seg.names[value], "slice": z + 1, "png": str(path)})
     return written
 

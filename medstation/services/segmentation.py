@@ -22,25 +22,52 @@ def label_names(model: LoadedModel) -> dict[int, str]:
     return {value: name for value, name in enumerate(model.labels) if value > 0}
 
 
-def segment(model: LoadedModel, volume: Volume, ctx: JobContext | None = None) -> Segmentation:
-    """The bundle's segmentation of ``volume`` in the series' geometry, with per-label probabilities."""
+def segment(model: LoadedModel, volume: Volume, ctx: JobContext | None = None,
+            channels: dict[str, Volume] | None = None, outside_use: str = "") -> Segmentation:
+    """The bundle's segmentation of ``volume`` in the series' geometry, with per-label probabilities.
+
+    A bundle with several input channels takes one series per channel label (``channels``; ``volume`` is the
+    first channel's unless given there): the others are resampled onto the first one's grid. ``outside_use`` is the
+    refusal sentence of a series segmented by explicit override outside the model's intended use (marked in the
+    result and the audit log)."""
     from medstation.inference import segmentation
 
     if model.built is None or model.kind != "segmentation":
         raise MedStationError(f"model {model.name} is not a segmentation bundle", kept="nothing was run")
+    stacked = _channels(model, volume, channels)
+    volume = stacked.reference if stacked is not None else volume
     if volume.is_color or volume.pixels.ndim != 3:
         raise MedStationError(f"model {model.name} needs a greyscale series", kept="nothing was run")
-    with model.lock:
-        pred, probs = segmentation.run(model.built, volume, model.bundle.input_key, model.bundle.output_key,
-                                       model.device.torch_device, ctx, model.name)
     names = label_names(model)
-    result = Segmentation(segmentation.label_map(pred), names, volume.spacing,
-                          segmentation.probability_maps(probs, list(names)), model=model.identity(),
-                          device=model.device.label(), series_uid=volume.series_uid, notes=model.notes)
+    with model.lock:
+        labels, probabilities = segmentation.run(model.built, volume, model.bundle.input_key,
+                                                 model.bundle.output_key, model.device.torch_device, ctx, model.name,
+                                                 stacked.pixels if stacked is not None else None, tuple(names))
+    notes = model.notes + (stacked.notes if stacked is not None else [])
+    result = Segmentation(labels, names, volume.spacing, probabilities, model=model.identity(),
+                          device=model.device.label(), series_uid=volume.series_uid, notes=notes,
+                          outside_use=outside_use, inputs=stacked.volumes if stacked is not None else {})
     stats = ", ".join(f"{s.name} {s.volume_ml:.1f} mL" for s in result.stats())
+    inputs = "; channels " + ", ".join(f"{k}={v}" for k, v in stacked.series.items()) if stacked is not None else ""
     audit.record("infer", series_name(volume), model=model.name, model_version=model.version,
-                 detail=f"segmentation on {model.device.label()}: {stats or 'no labels'}")
+                 detail=f"segmentation on {model.device.label()}: {stats or 'no labels'}{inputs}"
+                        + (f"; {outside_use} (run by explicit override)" if outside_use else ""))
     return result
+
+
+def _channels(model: LoadedModel, volume: Volume | None, channels: dict[str, Volume] | None):
+    """The stacked channels of a multi-channel bundle (None for a one-channel bundle)."""
+    from medstation.inference import seg_channels
+
+    needed = model.bundle.channels
+    if not needed:
+        if channels:
+            raise MedStationError(f"model {model.name} takes one series, not input channels", kept="nothing was run")
+        return None
+    given = dict(channels or {})
+    if volume is not None:
+        given.setdefault(needed[0], volume)
+    return seg_channels.assemble(model.name, needed, given)
 
 
 def export_seg(seg: Segmentation, volume: Volume, folder, fractional: bool = False):
@@ -86,14 +113,16 @@ def explain_label(model: LoadedModel, volume: Volume, seg: Segmentation, value: 
     if value not in seg.names:
         raise MedStationError(f"label {value} is not one of {', '.join(seg.names.values())}", kept="nothing was run")
     stats = {s.value: s for s in seg.stats(volume)}[value]
+    stacked = _channels(model, volume, seg.inputs or None)
+    pixels = stacked.pixels if stacked is not None else None
     with model.lock:
         if method == "uncertainty":
             heat, runs = seg_explain.flip_uncertainty(model.built, volume, model.bundle.input_key, value,
-                                                      model.device.torch_device, ctx)
+                                                      model.device.torch_device, ctx, pixels)
             layer, title = "", "test-time flip uncertainty"
         else:
             heat, layer = seg_explain.seg_grad_cam(model.built, volume, model.bundle.input_key, value,
-                                                   model.device.torch_device, ctx, model.target_layer)
+                                                   model.device.torch_device, ctx, model.target_layer, pixels)
             runs, title = 1, "Seg-Grad-CAM"
     result = seg_explain.SegExplanation(seg.names[value], value, title, heat, layer, stats.volume_ml,
                                         stats.mean_probability, model.identity(), runs)

@@ -11,7 +11,6 @@ Offline and seeded: ``python scripts/train/lesion_ct.py [--epochs N] [--out DIR]
 """
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import hashlib
 import json
@@ -23,6 +22,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import CHEST_CT_USE, HELD_OUT, TRAIN, arguments, load_ct, prepare  # noqa: E402
 
 from medstation.core.imaging import synthetic_lesions as lesions  # noqa: E402
 from medstation.inference import networks, preprocess  # noqa: E402
@@ -34,32 +36,7 @@ NETWORK = {"name": "ResNet", "args": {"block": "basic", "layers": [1, 1, 1, 1], 
 PREPROCESS = {"intensity": "window", "low": -1000.0, "high": 400.0}
 SHAPE = (256, 256)
 CROP = 256  # training crops, in pixels of the 512x512 slice
-TRAIN, HELD_OUT = "lung1", "lung2"
 SEED, HELD_OUT_SEED = 20261128, 4242
-
-
-def load_ct(name: str, data: Path):
-    """(volume HU float32 (z, y, x), in-plane spacing mm, slices holding the real tumour)."""
-    try:
-        import SimpleITK as sitk
-    except ImportError:  # a training machine without SimpleITK: pynrrd reads the same files
-        return _load_ct_pynrrd(name, data)
-    image = sitk.ReadImage(str(data / f"{name}_image.nrrd"))
-    label = sitk.GetArrayFromImage(sitk.ReadImage(str(data / f"{name}_label.nrrd")))
-    return sitk.GetArrayFromImage(image).astype(np.float32), float(image.GetSpacing()[0]), _tumour_slices(label)
-
-
-def _load_ct_pynrrd(name: str, data: Path):
-    import nrrd
-
-    image, header = nrrd.read(str(data / f"{name}_image.nrrd"), index_order="C")
-    label, _ = nrrd.read(str(data / f"{name}_label.nrrd"), index_order="C")
-    spacing = float(np.linalg.norm(np.asarray(header["space directions"], dtype=float)[0]))
-    return image.astype(np.float32), spacing, _tumour_slices(label)
-
-
-def _tumour_slices(label: np.ndarray) -> list[int]:
-    return [int(z) for z in np.flatnonzero(label.reshape(label.shape[0], -1).any(axis=1))]
 
 
 def batches(examples, size: int, rng: np.random.Generator, flip: bool, shape=SHAPE):
@@ -158,11 +135,7 @@ def evaluate(net, volume, spacing, tumour_slices) -> dict:
             "real_tumour_slices_flagged": int((real >= 0.5).sum())}
 
 
-# what the model was built for, checked before any series is scored (medstation/inference/intended_use.py): the
-# training volumes are axial chest CT in HU with 0.57-0.63 mm pixels and 5 mm slices
-INTENDED_USE = {"modality": ["CT"], "body_part": ["CHEST", "THORAX", "LUNG"], "image_type": ["ORIGINAL", "PRIMARY"],
-                "orientation": "axial", "slice_thickness_mm": [0.5, 10.0], "pixel_spacing_mm": [0.4, 1.2],
-                "lung_fraction_min": 0.08}
+INTENDED_USE = CHEST_CT_USE  # axial chest CT in HU, as the training volumes
 
 
 def metadata(digest: str, metrics: dict, training: dict) -> dict:
@@ -287,25 +260,17 @@ ARE DISCLAIMED. DEMONSTRATION MODEL, NOT FOR CLINICAL USE.
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = arguments(__doc__, NAME)
     parser.add_argument("--epochs", type=int, default=24)
     parser.add_argument("--per-slice", type=int, default=12, help="examples drawn per training slice per epoch")
-    parser.add_argument("--data", type=Path, default=ROOT / ".cache" / "data" / "pyradiomics")
-    parser.add_argument("--out", type=Path, default=ROOT / "models" / NAME)
-    parser.add_argument("--threads", type=int, default=0, help="CPU threads (default: torch's choice)")
     args = parser.parse_args(argv)
-    if not (args.data / f"{TRAIN}_image.nrrd").exists():
-        print(f"{args.data}: pyradiomics data missing; run scripts/fetch_data.py pyradiomics", file=sys.stderr)
+    start = time.perf_counter()
+    prepared = prepare(args, SEED, deterministic=True)
+    if prepared is None:
         return 1
     import torch
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(SEED)
-    torch.use_deterministic_algorithms(True)
-    start = time.perf_counter()
-    volume, spacing, tumour = load_ct(TRAIN, args.data)
-    slices = [z for z in range(volume.shape[0]) if z not in tumour]
+    volume, spacing, tumour, slices = prepared
     net = networks.build(NETWORK)
     train(net, volume, spacing, slices, args.epochs, args.per_slice)
     test_volume, test_spacing, test_tumour = load_ct(HELD_OUT, args.data)

@@ -11,7 +11,6 @@ check on a real finding). Offline and seeded: ``python scripts/train/lesion_seg_
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import sys
@@ -24,12 +23,11 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lesion_ct import load_ct  # noqa: E402
+from _common import CHEST_CT_USE, HELD_OUT, TRAIN, arguments, load_ct, prepare  # noqa: E402
 
 from medstation.core.imaging import synthetic_lesions as lesions  # noqa: E402
 
 NAME, VERSION = "lesion_seg_ct", "1.0.0"
-TRAIN, HELD_OUT = "lung1", "lung2"
 SEED, HELD_OUT_SEED = 20261202, 5151
 CROP = 64
 BATCH = 8
@@ -179,7 +177,7 @@ def write_bundle(out: Path, net, metrics: dict, training: dict) -> None:
                                      "category": {"scheme": "SCT", "value": "49755003",
                                                   "meaning": "Morphologically Altered Structure"},
                                      "type": {"scheme": "SCT", "value": "52988006", "meaning": "Lesion"}}}}}},
-        "medstation": {"sha256": digest, "demonstration": True},
+        "medstation": {"sha256": digest, "demonstration": True, "intended_use": CHEST_CT_USE},
     }
     (out / "configs" / "metadata.json").write_text(json.dumps(meta, indent=2) + "\n")
     (out / "docs" / "README.md").write_text(CARD.format(version=VERSION, steps=training["steps"],
@@ -212,7 +210,13 @@ without one, in lung or soft tissue; transposes and flips), Dice + cross-entropy
 - Dice on the {real_tumour_slices} slices of lung2's real tumour (pyradiomics mask): mean {real_tumour_dice_mean}
 - Lesion-free slices checked: {lesion_free_slices}, mean false-positive pixels per slice {false_positive_pixels_mean}
 
-## Intended use and limits
+## Intended use (checked before every run)
+Axial, original (ORIGINAL\\PRIMARY) chest CT in HU, slice thickness 0.5-10 mm, pixel spacing 0.4-1.2 mm, at least
+8 % of the body's voxels with lung density - the same use as lesion_ct, declared in `configs/metadata.json`
+(`medstation.intended_use`). A series outside it is not segmented unless the user overrides
+(`medstation infer --outside-intended-use`, or the confirmed button in the Segment tab); every output is then marked.
+
+## Limits
 Shows segmentation, label volumes, DICOM SEG export and explanations in MedStation. It has seen one training volume
 and synthetic lesions only; it will miss real lesions and mark vessels or bowel gas. Never use it for diagnosis.
 
@@ -221,25 +225,18 @@ weights sha256: {digest}
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = arguments(__doc__, NAME)
     parser.add_argument("--steps", type=int, default=240)
-    parser.add_argument("--data", type=Path, default=ROOT / ".cache" / "data" / "pyradiomics")
-    parser.add_argument("--out", type=Path, default=ROOT / "models" / NAME)
-    parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args(argv)
-    if not (args.data / f"{TRAIN}_image.nrrd").exists():
-        print(f"{args.data}: pyradiomics data missing; run scripts/fetch_data.py pyradiomics", file=sys.stderr)
+    start = time.perf_counter()
+    prepared = prepare(args, SEED)
+    if prepared is None:
         return 1
     import torch
 
     from medstation.inference import bundle_config, bundle_build
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(SEED)
-    start = time.perf_counter()
-    volume, spacing, tumour = load_ct(TRAIN, args.data)
-    slices = [z for z in range(volume.shape[0]) if z not in tumour]
+    volume, spacing, _tumour, slices = prepared
     builder = bundle_build.Builder([])
     net = bundle_config.Resolver(bundle_config.BundleConfig(Path("inference.json"), {"network_def": NETWORK}),
                                  builder).get("network_def")

@@ -76,6 +76,8 @@ def test_segment_series_with_a_published_bundle_and_compare_two_results(opened, 
     panel.set_volume(volume)
     assert panel.models.findData("Spleen CT segmentation") >= 0 and panel.run_button.isEnabled()
     panel.models.setCurrentIndex(panel.models.findData("Spleen CT segmentation"))
+    assert panel.status.text().startswith("Intended use not declared: modality checked only (modality passed: CT). ")
+    assert panel.override_button.isHidden()
     assert pane.explain_panel.models.findData("Spleen CT segmentation") == -1  # segmentation models are not slice scorers
     with qtbot.waitSignal(panel.segmented, timeout=120000) as done:
         panel.run()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -41,6 +42,8 @@ class Segmentation:
     source: str = "model"  # "model", "DICOM SEG", "RTSTRUCT"
     notes: list[str] = field(default_factory=list)
     contours: bool = False  # imported RT structure sets are drawn as outlines
+    outside_use: str = ""  # "outside <model>'s intended use: ..." when run by explicit override, else empty
+    inputs: dict[str, Any] = field(default_factory=dict, repr=False)  # channel label -> Volume (multi-channel)
 
     def __post_init__(self) -> None:
         for i, value in enumerate(sorted(self.names)):

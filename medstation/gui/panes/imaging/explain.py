@@ -19,6 +19,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget)
 
+from medstation.gui.panes.imaging.intended import IntendedUseGate, capital, override_notice, refused_status
 from medstation.gui.theme import plot_colours
 from medstation.inference import matching
 from medstation.inference.explain import METHODS
@@ -52,10 +53,6 @@ def _export_work(volume, why, center: float, width: float, folder: str, ctx):
     files = imaging.export_result(volume, why, rgb, Path(folder))
     ctx.progress(2, 2, "DICOM result written")
     return files
-
-
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 class SliceScorePlot(pg.PlotWidget):
@@ -97,7 +94,7 @@ class SliceScorePlot(pg.PlotWidget):
         self.slice_clicked.emit(int(np.clip(round(x) - 1, 0, len(self.scores) - 1)))
 
 
-class ExplainPanel(QWidget):
+class ExplainPanel(QWidget, IntendedUseGate):
     """Models for the series on screen, their per-slice scores, and why a slice scored as it did."""
 
     scored = Signal(object)  # imaging.SeriesScores
@@ -220,32 +217,15 @@ class ExplainPanel(QWidget):
         fit = self.fits.get(name)
         if fit is not None and not fit.within_use:
             self.override_button.setVisible(True)
-            self.status.setText(f"{_capital(fit.use.refusal())}: not scored. Checks: "
-                                f"{'; '.join(f'{c.name} {c.status} ({c.text})' for c in fit.use.checks)}.")
+            self.status.setText(refused_status(fit.use, "not scored"))
         elif fit is not None and fit.use is not None and not fit.use.declared:
-            self.status.setText(f"{_capital(fit.use.summary())}. Analyse it to score every slice.")
-
-    def refusal(self) -> str:
-        """Why the chosen model may not score the series on screen (empty when it may, or was overridden)."""
-        fit = self.fits.get(self.models.currentData())
-        if fit is None or fit.within_use or self.override:
-            return ""
-        return fit.use.refusal()
+            self.status.setText(f"{capital(fit.use.summary())}. Analyse it to score every slice.")
 
     def run_outside_use(self) -> None:
         """Ask, then score the series although it is outside the model's intended use (results marked)."""
-        from medstation.gui import ask
-
-        fit = self.fits.get(self.models.currentData())
-        if fit is None or fit.within_use or self.volume is None:
+        if not self.confirm_outside_use("Score it anyway?", "scores, heat map, exported DICOM"):
             return
-        sentence = fit.use.refusal()
-        if not ask.confirm(self, "Run outside intended use?",
-                           f"This series is {sentence}.\n\nScore it anyway? Every result (scores, heat map, "
-                           "exported DICOM) will be marked as outside intended use."):
-            return
-        self.override = sentence
-        self.notice.setText(f"OUTSIDE INTENDED USE (run by explicit override): {sentence}.")
+        self.notice.setText(override_notice(self.override))
         self.notice.setStyleSheet("font-weight: bold; color: #c80000")
         self.analyse()
 
@@ -257,7 +237,7 @@ class ExplainPanel(QWidget):
         volume = self.volume
         refused = self.refusal()
         if refused:
-            self.status.setText(f"{_capital(refused)}: not scored. \"Run outside intended use...\" scores it "
+            self.status.setText(f"{capital(refused)}: not scored. \"Run outside intended use...\" scores it "
                                 "anyway, marked as such.")
             return
         self.status.setText(f"Scoring {volume.shape[0]} slice(s) with {name}...")

@@ -1,7 +1,11 @@
 """The Imaging pane's "Segment" panel: run a segmentation model on the series on screen (in the background, with
 progress and cancel), open the DICOM SEG / RT structure sets that reference it, and show the label legend with each
 label's volume (mL), mean value in the series' unit and mean probability; opacity, filled/outline, per-label
-visibility, and a side-by-side compare of two segmentations."""
+visibility, and a side-by-side compare of two segmentations.
+
+A model that takes several series as input channels gets one series per channel (``segchannels.ChannelChooser``).
+Each fitting model is checked against its intended use first, as in the why panel: a series outside it is not
+segmented and the panel says why; "Run outside intended use..." asks, then runs, and every result is marked."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
@@ -9,15 +13,32 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSlider,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from medstation.gui.panes.imaging.intended import IntendedUseGate, capital, override_notice, refused_status
+from medstation.gui.panes.imaging.segchannels import ChannelChooser
 from medstation.gui.panes.imaging.seglayer import SegmentationLayer
 
 COLUMNS = ("Label", "Volume (mL)", "Mean", "Mean probability")
 
 
-def _segment_work(name: str, preference: str, volume, ctx):
-    from medstation.services import models, segmentation
+def _segment_work(name: str, preference: str, volume, choices: dict, outside_use: str, ctx):
+    """Load the series chosen for the model's other input channels (if any), then segment."""
+    from medstation.services import imaging, models, segmentation
 
-    return segmentation.segment(models.load(name, preference), volume, ctx)
+    model = models.load(name, preference)
+    channels = {}
+    for label, series_uid in choices.items():
+        if series_uid == volume.series_uid:
+            channels[label] = volume
+            continue
+        ctx.progress(0, None, f"reading the {label} series")
+        found = imaging.open_series(series_uid, ctx)
+        if not found:
+            from medstation.core.errors import MedStationError
+
+            raise MedStationError(f"the series chosen for {label} ({series_uid}) has no readable image",
+                                  kept="nothing was run")
+        channels[label] = found[0]
+    return segmentation.segment(model, volume, ctx, channels or None, outside_use)
 
 
 def _explain_work(name: str, preference: str, volume, seg, value: int, method: str, ctx):
@@ -44,7 +65,7 @@ def _open_work(ref, volume, ctx):
     return segmentation.open_derived(ref, volume)
 
 
-class SegmentPanel(QWidget):
+class SegmentPanel(QWidget, IntendedUseGate):
     segmented = Signal(object)  # Segmentation shown in the main viewer
     explained = Signal(object)  # seg_explain.SegExplanation drawn as the viewer's heat map
 
@@ -53,6 +74,8 @@ class SegmentPanel(QWidget):
         self.ctx, self.pane = ctx, pane
         self.volume = None
         self.results: list = []  # segmentations of the series on screen (model runs and opened objects)
+        self.fits: dict = {}  # model name -> matching.Match for the series on screen
+        self.override = ""  # refusal sentence the user confirmed running past, for the model and series on screen
         self.job = None
         self.layer = SegmentationLayer(pane.viewer)
         self.mpr_layers = [SegmentationLayer(v) for v in pane.mpr_viewers]
@@ -62,6 +85,13 @@ class SegmentPanel(QWidget):
 
     def _build(self) -> None:
         self.models = QComboBox()
+        self.models.currentIndexChanged.connect(lambda _i: self._model_changed())
+        self.channels = ChannelChooser()
+        self.override_button = QPushButton("Run outside intended use...")
+        self.override_button.setToolTip("Segment this series although it is outside the model's intended use; "
+                                        "every result is marked as such")
+        self.override_button.clicked.connect(self.run_outside_use)
+        self.override_button.setVisible(False)
         self.run_button = QPushButton("Segment series")
         self.run_button.clicked.connect(self.run)
         self.cancel_button = QPushButton("Cancel")
@@ -105,12 +135,14 @@ class SegmentPanel(QWidget):
         run = QHBoxLayout()
         run.addWidget(self.run_button)
         run.addWidget(self.cancel_button)
+        run.addWidget(self.override_button)
         opened = QHBoxLayout()
         opened.addWidget(self.derived, 1)
         opened.addWidget(self.open_button)
         form = QFormLayout()
         form.setRowWrapPolicy(QFormLayout.WrapLongRows)
         form.addRow("Model", self.models)
+        form.addRow(self.channels)
         form.addRow(run)
         form.addRow("SEG / RTSTRUCT", opened)
         form.addRow("Showing", self.shown)
@@ -148,21 +180,55 @@ class SegmentPanel(QWidget):
         self.volume, self.results = volume, []
         for layer in self._layers() + [self.compare_layer]:
             layer.set(None)
+        self.models.blockSignals(True)
         self.models.clear()
+        self.models.blockSignals(False)
+        self.fits = {}
         self.derived.clear()
         self.shown.clear()
         self.compare.clear()
         self.legend.setRowCount(0)
         if volume is None:
+            self._model_changed()
             return
+        self.models.blockSignals(True)
         for fit in matching.rank(volume, None, kind="segmentation"):
+            self.fits[fit.bundle.name] = fit
             self.models.addItem(f"{fit.bundle.name} {fit.bundle.version}", fit.bundle.name)
+            self.models.setItemData(self.models.count() - 1, fit.reason, Qt.ToolTipRole)
+        self.models.blockSignals(False)
         for ref in derived.for_series(volume.series_uid, volume.study_uid) if volume.series_uid else []:
             self.derived.addItem(f"{ref.kind}: {ref.label or ref.sop_uid[-12:]}", ref)
         self.run_button.setEnabled(self.models.count() > 0)
         self.open_button.setEnabled(self.derived.count() > 0)
-        self.status.setText(f"{self.models.count()} segmentation model(s) fit this series; "
-                            f"{self.derived.count()} SEG/RTSTRUCT object(s) reference it.")
+        self._model_changed()
+
+    def _model_changed(self) -> None:
+        """The chosen model's input channels, and whether the series on screen is within its intended use."""
+        from medstation.core.imaging import index
+
+        self.override = ""
+        fit = self.fits.get(self.models.currentData())
+        labels = fit.bundle.channels if fit is not None else []
+        series = index.list_series(self.volume.study_uid) if labels and self.volume.study_uid else []
+        self.channels.set_model(labels, self.volume, series)
+        self.override_button.setVisible(fit is not None and not fit.within_use)
+        text = ""
+        if fit is not None and not fit.within_use:
+            text = refused_status(fit.use, "not segmented")
+        elif fit is not None and fit.use is not None and not fit.use.declared:
+            text = f"{capital(fit.use.summary())}."
+        if labels:
+            text += f" {fit.bundle.name} takes {len(labels)} series as channels; check the series chosen for each."
+        if self.volume is not None:
+            text += (f" {self.models.count()} segmentation model(s) fit this series; {self.derived.count()} "
+                     "SEG/RTSTRUCT object(s) reference it.")
+        self.status.setText(text.strip() or "Open a series to segment it.")
+
+    def run_outside_use(self) -> None:
+        """Ask, then segment the series although it is outside the model's intended use (results marked)."""
+        if self.confirm_outside_use("Segment it anyway?", "label map, volumes, exported DICOM"):
+            self.run()
 
     # running and opening -------------------------------------------------------------------------------------
     def run(self) -> None:
@@ -170,11 +236,22 @@ class SegmentPanel(QWidget):
         if self.volume is None or not name:
             return
         volume = self.volume
+        refused = self.refusal()
+        if refused:
+            self.status.setText(f"{capital(refused)}: not segmented. \"Run outside intended use...\" segments it "
+                                "anyway, marked as such.")
+            return
+        missing = self.channels.missing()
+        if missing:
+            self.status.setText(f"Choose a series for the {', '.join(missing)} channel"
+                                f"{'s' if len(missing) > 1 else ''} of {name} first.")
+            return
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.status.setText(f"Segmenting with {name}...")
         self.job = self.ctx.jobs.submit(f"Segmenting with {name}", _segment_work, name,
-                                        self.ctx.settings.get("device", "auto"), volume,
+                                        self.ctx.settings.get("device", "auto"), volume, self.channels.choices(),
+                                        self.override,
                                         on_result=lambda seg, v=volume: self._done(v, seg),
                                         on_error=self._failed, kept="the images on screen are unchanged")
         self.job.progressed.connect(self._progress)
@@ -241,10 +318,14 @@ class SegmentPanel(QWidget):
         self.explanation = None
         self.explain_button.setToolTip("" if seg.source == "model" else "Only a model's own result can be explained")
         model = seg.model
-        self.source.setText(f"{seg.source}: {model.get('model', '')} {model.get('version', '')}"
+        self.source.setText((override_notice(seg.outside_use) + "\n" if seg.outside_use else "")
+                            + f"{seg.source}: {model.get('model', '')} {model.get('version', '')}"
                             + (f" (sha256 {model['sha256'][:12]}...)" if model.get("sha256") else "")
+                            + ("\nchannels: " + "; ".join(f"{label}: {v.description or v.series_uid}"
+                                                          for label, v in seg.inputs.items()) if seg.inputs else "")
                             + ("".join(f"\n{n}" for n in seg.notes[:4])))
-        self.status.setText(f"{len(seg.names)} label(s) over {self.volume.shape[0]} slice(s).")
+        self.status.setText(("OUTSIDE INTENDED USE. " if seg.outside_use else "")
+                            + f"{len(seg.names)} label(s) over {self.volume.shape[0]} slice(s).")
         self.segmented.emit(seg)
 
     def _fill_legend(self, seg) -> None:
