@@ -135,3 +135,19 @@ def test_an_image_without_rows_is_named_not_raised(tmp_path):
         load_files([path])
     assert info.value.sentence() == (f"{path}: the image is 0x64 pixels (Rows (0028,0010) or Columns (0028,0011) "
                                      "missing or zero). The file was not loaded.")
+
+
+def test_a_file_only_gdcm_decodes_opens_without_tracebacks_on_the_terminal(tmp_path):
+    """12-bit JPEG Extended: Pillow and pylibjpeg fail, GDCM's child process decodes it. pydicom logs each failed
+    plugin with a traceback; the user sees the image's summary only (tracebacks stay for ``--verbose``)."""
+    import pydicom.data
+
+    path = pydicom.data.get_testdata_file("JPEG-lossy.dcm")
+    env = {"MEDSTATION_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)}
+    quiet, verbose = (subprocess.run([sys.executable, "-m", "medstation", *flag, "imaging", "info", path], env=env,
+                                     cwd=REPO, capture_output=True, text=True, timeout=120)
+                      for flag in ([], ["--verbose"]))
+    assert quiet.returncode == 0, quiet.stderr[-300:]
+    assert "shape 1x1024x256" in quiet.stdout and "values 0 .. 264" in quiet.stdout
+    assert "Traceback" not in quiet.stderr and "libjpeg error" not in quiet.stderr, quiet.stderr
+    assert "Traceback" in verbose.stderr  # still there for whoever asks

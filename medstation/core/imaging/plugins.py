@@ -19,6 +19,7 @@ differs by up to 5 levels on 4:2:2 colour. pylibjpeg stays next for what Pillow 
 """
 from __future__ import annotations
 
+import logging
 import threading
 
 import numpy as np
@@ -94,7 +95,15 @@ def confine() -> None:
                     continue
                 where = (__name__, "guarded_decode_frame") if label == GUARDED else (func.__module__, func.__name__)
                 decoder.add_plugin(label, where)
+        logging.getLogger("pydicom.pixels.decoders.base").addFilter(_quiet_plugin_failures)
         _done = True
+
+
+def _quiet_plugin_failures(record: logging.LogRecord) -> bool:
+    """pydicom logs every plugin that fails on a frame with a full traceback, even when the next plugin (or GDCM's
+    child process) decodes it; MedStation reports the outcome itself, naming the file. The tracebacks stay
+    available with ``--verbose`` (root logger at DEBUG)."""
+    return not record.exc_info or logging.getLogger().isEnabledFor(logging.DEBUG)
 
 
 def in_process_plugins(syntax: str) -> tuple[str, ...]:
