@@ -437,8 +437,13 @@ class SegmentPanel(QWidget, IntendedUseGate):
             return
         why = self.explanation if self.explanation is not None and self.explanation.model == seg.model else None
         self.pane.submit(EXPORT, "Exporting the segmentation as DICOM", _export_work, seg, why, self.volume, folder,
-                         subject=KEEP, on_result=self._exported, on_error=self._failed,
+                         subject=KEEP, on_result=self._exported, on_error=self._export_failed,
                          kept="nothing else was changed")
 
     def _exported(self, paths) -> None:
         self.status.setText("Wrote " + ", ".join(str(p) for p in paths))
+
+    def _export_failed(self, text: str) -> None:
+        """An export that failed leaves a segmentation or explanation still running as it was."""
+        self.status.setText(text)
+        self.ctx.show_error(text)
