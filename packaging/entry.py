@@ -9,7 +9,14 @@ import logging
 import os
 import sys
 
-from medstation.__main__ import main
+if __name__ == "__main__" and len(sys.argv) == 4 and sys.argv[1] == "--gdcm-child":
+    # GDCM decoding one file in its own process (medstation.core.imaging.plugins.gdcm_pixels): the build has no
+    # Python interpreter to run ``-c`` with, so its own executable is started with this flag
+    from medstation.core.imaging.plugins import _gdcm_child
+
+    os._exit(_gdcm_child(sys.argv[2], sys.argv[3]))
+
+from medstation.__main__ import main  # noqa: E402 - after the child's early exit, which needs none of it
 
 if __name__ == "__main__":
     try:

@@ -14,8 +14,8 @@ SAMPLE=$(dirname "$APP")/_internal/pydicom/data/test_files
 mkdir -p "$HOME_DIR/study"
 cp "$SAMPLE"/CT_small.dcm "$SAMPLE"/MR_small.dcm "$HOME_DIR/study/"
 echo "== index a sample study"; "$APP" index "$HOME_DIR/study" --json
-echo "== decoders (JPEG 2000, JPEG-LS, RLE, JPEG baseline through the frozen plugin discovery)"
-for f in JPEG2000.dcm MR_small_jpeg_ls_lossless.dcm MR_small_RLE.dcm SC_rgb_jpeg_dcmtk.dcm; do "$APP" imaging info "$SAMPLE/$f"; done
+echo "== decoders (JPEG 2000, JPEG-LS, RLE, JPEG baseline through the frozen plugin discovery; 12-bit JPEG through GDCM's child process)"
+for f in JPEG2000.dcm MR_small_jpeg_ls_lossless.dcm MR_small_RLE.dcm SC_rgb_jpeg_dcmtk.dcm JPEG-lossy.dcm; do "$APP" imaging info "$SAMPLE/$f"; done
 echo "== notes pipeline and classifier (spaCy, medspaCy resources)"
 printf 'FINDINGS: Moderate left pleural effusion. No pneumothorax.\nIMPRESSION: Left pleural effusion.\n' \
   > "$HOME_DIR/report.txt"

@@ -8,6 +8,10 @@ bad UIDs, corrupt JPEG streams, binary garbage, hostile zips). A reader must acc
 naming the file, within ``CASE_SECONDS``. Runs in a throw-away MEDSTATION_HOME. Exit status 1 when any case
 crashed, hung or was rejected without naming the file; the first failures of each reader are printed.
 
+The deidentify reader runs Tesseract (Clean Pixel Data) on every case whose image calls for it, but once per
+distinct image: its answer depends only on the image, and most cases repeat an earlier case's pixels
+(``targets.remember_ocr``; ``--ocr-every-case`` turns that off).
+
 Each reader runs in a child process: a case that kills the process outright (a native library aborting) is
 counted as ``abort``, its file is kept under ``--keep`` for a regression test, and the run carries on.
 """
@@ -31,7 +35,9 @@ TEXT_READERS = ("vcf", "table", "notes-xml", "notes-text", "notes-fhir", "fhir")
 
 def _strategy(reader: str, harness):
     if reader in ("dicom_header", "imaging_index", "imaging_load", "deidentify"):
-        return harness.damaged(harness.dicom_seeds()), "case.dcm"
+        chosen = os.environ.get("MEDSTATION_FUZZ_SEEDS")
+        seeds = harness.dicom_seeds(chosen.split(",")) if chosen else harness.dicom_seeds()
+        return harness.damaged(seeds), "case.dcm"
     if reader == "dicomdir":
         return harness.mutation(harness.dicomdir_seed()).map(lambda d: ("DICOMDIR", d)), "DICOMDIR"
     if reader == "zip":
@@ -50,13 +56,15 @@ def _target(reader: str, targets):
             "notes-text": targets.notes, "notes-fhir": targets.notes, "fhir": targets.fhir_encounters}.get(reader)
 
 
-def run_reader(reader: str, cases: int, work: Path, state: Path | None = None):
+def run_reader(reader: str, cases: int, work: Path, state: Path | None = None, keep: Path | None = None):
     from hypothesis import HealthCheck, Phase, given, settings
 
     from tests.fuzz import harness, targets
 
     strategy, name = _strategy(reader, harness)
-    tally = harness.Tally(reader)
+    if reader == "deidentify" and os.environ.get("MEDSTATION_FUZZ_OCR_EVERY_CASE") != "1":
+        targets.remember_ocr()
+    tally = harness.Tally(reader, keep=keep)
     folder = work / reader
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
@@ -80,12 +88,12 @@ def run_reader(reader: str, cases: int, work: Path, state: Path | None = None):
     return tally
 
 
-def _child(reader: str, cases: int, work: Path, state: Path) -> int:
+def _child(reader: str, cases: int, work: Path, state: Path, keep: Path) -> int:
     warnings.simplefilter("ignore")
     import logging
 
     logging.disable(logging.CRITICAL)
-    run_reader(reader, cases, work, state)
+    run_reader(reader, cases, work, state, keep)
     return 0
 
 
@@ -98,7 +106,8 @@ def run_isolated(reader: str, cases: int, work: Path, keep: Path):
     while done < cases:
         state.unlink(missing_ok=True)
         child = subprocess.run([sys.executable, __file__, "--child", reader, "--cases", str(cases - done),
-                                "--work", str(work)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                "--work", str(work), "--keep", str(keep / f"from-case-{done}")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         ran = json.loads(state.read_text()) if state.exists() else {"counts": {}, "failures": []}
         counts.update(ran["counts"])
         failures += ran["failures"]
@@ -124,17 +133,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("readers", nargs="*", help=f"readers (default all): {', '.join(DICOM_READERS + TEXT_READERS)}")
     parser.add_argument("--cases", type=int, default=10_000, help="cases per reader (default 10,000)")
     parser.add_argument("--keep", type=Path, default=REPO / ".cache" / "fuzz-aborts",
-                        help="where files that killed the process are kept")
+                        help="where the files that crashed, hung or killed the process are kept")
+    parser.add_argument("--ocr-every-case", action="store_true",
+                        help="deidentify: run Tesseract on every case, even on an image an earlier case gave it")
+    parser.add_argument("--seeds", help="DICOM readers: damage only these pydicom test files (comma-separated names)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO))
     if args.child:
-        return _child(args.child, args.cases, args.work, args.work / f"{args.child}.state.json")
+        return _child(args.child, args.cases, args.work, args.work / f"{args.child}.state.json", args.keep)
     readers = args.readers or list(DICOM_READERS + TEXT_READERS)
     unknown = set(readers) - set(DICOM_READERS + TEXT_READERS)
     if unknown:
         parser.error(f"unknown reader(s): {', '.join(sorted(unknown))}")
+    if args.seeds:
+        os.environ["MEDSTATION_FUZZ_SEEDS"] = args.seeds
+    if args.ocr_every_case:
+        os.environ["MEDSTATION_FUZZ_OCR_EVERY_CASE"] = "1"
     failed = False
     with tempfile.TemporaryDirectory(prefix="medstation-fuzz-") as tmp:
         os.environ["MEDSTATION_HOME"] = str(Path(tmp) / "home")

@@ -1,5 +1,6 @@
 import hashlib
 import json
+from pathlib import Path
 
 import pytest
 
@@ -56,3 +57,29 @@ def test_unknown_model_lists_what_is_installed():
     make_bundle(paths.user_models_dir())
     with pytest.raises(registry.BundleError, match="no model named 'nope'; installed models: .*toy"):
         registry.find("nope")
+
+
+@pytest.mark.parametrize("name", ["lesion_ct", "lesion_seg_ct"])
+def test_shipped_card_states_the_intended_use_as_its_training_script_writes_it(name, qapp):
+    """The committed card's intended-use section is the one its training script writes, with the DICOM Image Type
+    multi-value written as DICOM writes it: one backslash (ORIGINAL\\PRIMARY), raw and rendered alike."""
+    import importlib.util
+
+    from PySide6.QtGui import QTextDocument
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "train" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"{name}_train_card", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    def section(text: str) -> str:
+        return text.split("## Intended use")[1].split("\n## ")[0]
+
+    written = section(module.CARD)
+    assert "{" not in written  # no placeholders: the section is written as it stands
+    card = registry.find(name).card()
+    assert section(card) == written
+    assert "(ORIGINAL\\PRIMARY)" in card and "\\\\" not in card
+    document = QTextDocument()
+    document.setMarkdown(card)  # as the Models dialog shows it
+    assert "(ORIGINAL\\PRIMARY)" in document.toPlainText()

@@ -89,23 +89,34 @@ def write_seg(seg: Segmentation, volume: Volume, path: Path, codes_spec: dict | 
         series_instance_uid=hd.UID(), series_number=900, sop_instance_uid=hd.UID(), instance_number=1,
         manufacturer="MedStation", manufacturer_model_name=model.get("model", "MedStation")[:64],
         software_versions=f"MedStation {__version__}", device_serial_number="none",
-        content_description=(f"{'OUTSIDE INTENDED USE: ' if seg.outside_use else ''}"
-                             f"{model.get('model', 'model')} segmentation")[:64],
-        content_label="OUTSIDE_USE" if seg.outside_use else "SEGMENTATION",
+        **_content("SEGMENTATION", f"{model.get('model', 'model')} segmentation", seg.outside_use),
         omit_empty_frames=bool(pixels.any()))  # a SEG of an empty result still needs its frames
-    result.SeriesDescription = (("OUTSIDE INTENDED USE " if seg.outside_use else "")
-                                + f"{model.get('model', 'model')} segmentation")[:64]
-    if seg.outside_use:
-        from medstation.core.imaging.result_export import outside_use_sentence
-
-        result.ImageComments = outside_use_sentence(seg.outside_use)
+    _describe(result, f"{model.get('model', 'model')} segmentation", seg.outside_use)
     result.save_as(path)
     return path
 
 
-def write_parametric_map(heat: np.ndarray, volume: Volume, path: Path, title: str, model: dict) -> Path:
+def _content(label: str, description: str, outside_use: str) -> dict:
+    """Content label and description of a result, marked when its run was outside the model's intended use."""
+    if outside_use:
+        label, description = "OUTSIDE_USE", f"OUTSIDE INTENDED USE: {description}"
+    return {"content_label": label, "content_description": description[:64].rstrip()}
+
+
+def _describe(result, description: str, outside_use: str) -> None:
+    """The series description; for a run outside intended use, marked there and explained in the comments."""
+    result.SeriesDescription = (("OUTSIDE INTENDED USE " if outside_use else "") + description)[:64].rstrip()
+    if outside_use:
+        from medstation.core.imaging.result_export import outside_use_sentence
+
+        result.ImageComments = outside_use_sentence(outside_use)
+
+
+def write_parametric_map(heat: np.ndarray, volume: Volume, path: Path, title: str, model: dict,
+                         outside_use: str = "") -> Path:
     """A heat or uncertainty map (float 0..1, (z, y, x)) as a DICOM Parametric Map on the series' instances: float
-    values with a real-world value mapping, so a viewer can toggle, colour and threshold it."""
+    values with a real-world value mapping, so a viewer can toggle, colour and threshold it. ``outside_use`` (the
+    refusal the user ran past) marks it as made outside the model's intended use, as the SEG is marked."""
     import highdicom as hd
     from pydicom.sr.coding import Code
 
@@ -121,7 +132,8 @@ def write_parametric_map(heat: np.ndarray, volume: Volume, path: Path, title: st
         manufacturer="MedStation", manufacturer_model_name=model.get("model", "MedStation")[:64],
         software_versions=f"MedStation {__version__}", device_serial_number="none",
         contains_recognizable_visual_features=False, real_world_value_mappings=[mapping],
-        window_center=0.5, window_width=1.0, content_label="HEATMAP",
-        content_description=f"{title} ({model.get('model', '')} {model.get('version', '')})"[:64])
+        window_center=0.5, window_width=1.0,
+        **_content("HEATMAP", f"{title} ({model.get('model', '')} {model.get('version', '')})", outside_use))
+    _describe(result, f"{title} {model.get('model', 'model')}", outside_use)
     result.save_as(path)
     return path

@@ -28,12 +28,13 @@ class SegExplanation:
     mean_probability: float | None = None
     model: dict[str, str] = field(default_factory=dict)
     runs: int = 1
+    outside_use: str = ""  # the refusal the segmentation ran past ("outside <model>'s intended use: ..."), else empty
 
     def summary(self) -> dict:
         return {"label": self.label, "method": self.method, "target_layer": self.target_layer,
                 "volume_ml": round(self.volume_ml, 3), "runs": self.runs,
                 "mean_probability": None if self.mean_probability is None else round(self.mean_probability, 4),
-                **self.model}
+                **self.model, **({"outside_intended_use": self.outside_use} if self.outside_use else {})}
 
 
 def pick_layer(network, sample) -> str:

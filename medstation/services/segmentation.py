@@ -125,7 +125,7 @@ def explain_label(model: LoadedModel, volume: Volume, seg: Segmentation, value: 
                                                    model.device.torch_device, ctx, model.target_layer, pixels)
             runs, title = 1, "Seg-Grad-CAM"
     result = seg_explain.SegExplanation(seg.names[value], value, title, heat, layer, stats.volume_ml,
-                                        stats.mean_probability, model.identity(), runs)
+                                        stats.mean_probability, model.identity(), runs, seg.outside_use)
     audit.record("infer", series_name(volume), model=model.name, model_version=model.version,
                  detail=f"{title} of '{result.label}' ({stats.volume_ml:.1f} mL)"
                         + (f" on layer {layer}" if layer else f" over {runs} runs"))
@@ -142,8 +142,9 @@ def export_explanation(why, volume: Volume, folder):
     folder.mkdir(parents=True, exist_ok=True)
     kind = "uncertainty" if why.runs > 1 else "gradcam"
     path = folder / f"{kind}_{''.join(c if c.isalnum() else '_' for c in why.label)[:40]}.dcm"
-    seg_dicom.write_parametric_map(why.heatmap, volume, path, why.method, why.model)
+    seg_dicom.write_parametric_map(why.heatmap, volume, path, why.method, why.model, why.outside_use)
     audit.record("export", series_name(volume), model=why.model.get("model", ""),
                  model_version=why.model.get("version", ""),
-                 detail=f"{why.method} of '{why.label}' as a DICOM Parametric Map -> {path}")
+                 detail=f"{why.method} of '{why.label}' as a DICOM Parametric Map -> {path}"
+                        + (" (outside intended use)" if why.outside_use else ""))
     return path

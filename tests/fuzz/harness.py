@@ -50,11 +50,18 @@ def time_bound(seconds: int | None = None):
 
 
 # seeds ---------------------------------------------------------------------------------------------------------
-def dicom_seeds() -> dict[str, bytes]:
+CORE_SEEDS = ("CT_small.dcm", "MR_small.dcm", "SC_rgb_jpeg_dcmtk.dcm", "JPEG2000.dcm", "MR_small_RLE.dcm",
+              "rtplan.dcm", "test-SR.dcm", "MR_small_implicit.dcm", "MR_small_bigendian.dcm", "image_dfl.dcm")
+# the long run adds one seed per remaining native decoder path: JPEG-LS (CharLS, libjpeg), JPEG lossless and 12-bit
+# JPEG (libjpeg), J2K lossless (OpenJPEG), multi-frame colour RLE
+DICOM_SEEDS = CORE_SEEDS + ("MR_small_jpeg_ls_lossless.dcm", "SC_rgb_jpeg_gdcm.dcm", "JPGExtended.dcm",
+                            "MR_small_jp2klossless.dcm", "SC_rgb_rle_2frame.dcm")
+
+
+def dicom_seeds(names: tuple[str, ...] | list[str] = DICOM_SEEDS) -> dict[str, bytes]:
+    """pydicom's own test files (MIT) by name."""
     from pydicom.data import get_testdata_file
 
-    names = ["CT_small.dcm", "MR_small.dcm", "SC_rgb_jpeg_dcmtk.dcm", "JPEG2000.dcm", "MR_small_RLE.dcm",
-             "rtplan.dcm", "test-SR.dcm", "MR_small_implicit.dcm", "MR_small_bigendian.dcm", "image_dfl.dcm"]
     return {n: Path(get_testdata_file(n)).read_bytes() for n in names}
 
 
@@ -169,22 +176,31 @@ class Tally:
     reader: str
     counts: Counter = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
+    keep: Path | None = None  # where a copy of each failing case goes (``<reader>-<outcome>-<n><suffix>``)
 
     def run(self, target: Callable[[Path], str], path: Path) -> None:
         try:
             with time_bound():
                 outcome = target(path)
         except Hang as exc:
-            self.counts["hang"] += 1
-            self.failures.append(f"{self.reader}: {path.name}: {exc}")
+            self._failed("hang", f"{self.reader}: {path.name}: {exc}", path)
         except Crash as exc:
-            self.counts["bad-message"] += 1
-            self.failures.append(f"{self.reader}: {exc}")
+            self._failed("bad-message", f"{self.reader}: {exc}", path)
         except Exception as exc:  # anything a reader did not turn into a message is a crash
-            self.counts["crash"] += 1
-            self.failures.append(f"{self.reader}: {path.name}: {exc.__class__.__name__}: {str(exc)[:200]}")
+            self._failed("crash", f"{self.reader}: {path.name}: {exc.__class__.__name__}: {str(exc)[:200]}", path)
         else:
             self.counts[outcome] += 1
+
+    def _failed(self, outcome: str, message: str, path: Path) -> None:
+        self.counts[outcome] += 1
+        if self.keep is not None and path.is_file():
+            import shutil
+
+            self.keep.mkdir(parents=True, exist_ok=True)
+            kept = self.keep / f"{self.reader}-{outcome}-{self.counts[outcome]}{path.suffix}"
+            shutil.copy(path, kept)
+            message += f" (kept as {kept})"
+        self.failures.append(message)
 
     @property
     def cases(self) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 
 import numpy as np
+import pydicom
 import pytest
 from PySide6.QtCore import Qt
 
@@ -86,3 +87,11 @@ def test_outside_intended_use_is_not_segmented_until_confirmed(main_window, qtbo
     assert done.args[0].outside_use == ANKLE_SEG
     assert panel.status.text().startswith("OUTSIDE INTENDED USE. ")
     assert panel.source.text().startswith(f"OUTSIDE INTENDED USE (run by explicit override): {ANKLE_SEG}.\n")
+    with qtbot.waitSignal(panel.explained, timeout=60000):
+        panel.explain()
+    assert panel.why["label"].text().endswith(" - OUTSIDE INTENDED USE")
+    panel.export_dicom(str(tmp_path / "export"))
+    qtbot.waitUntil(lambda: panel.status.text().startswith("Wrote"), timeout=60000)
+    [pm] = [pydicom.dcmread(p) for p in (tmp_path / "export").glob("gradcam_*.dcm")]
+    assert pm.ContentLabel == "OUTSIDE_USE" and pm.SeriesDescription.startswith("OUTSIDE INTENDED USE Seg-Grad-CAM")
+    assert pm.ImageComments == f"Run by explicit override, {ANKLE_SEG}."

@@ -13,7 +13,7 @@ import pytest
 
 from medstation.core import paths as app_paths
 from medstation.core.errors import MedStationError
-from medstation.core.imaging import decode, index
+from medstation.core.imaging import decode, index, plugins
 from tests.imaging._files import PYDICOM_FILES, pydicom_file
 
 # --- GDCM in a child process ------------------------------------------------------------------------------------
@@ -21,16 +21,34 @@ from tests.imaging._files import PYDICOM_FILES, pydicom_file
 
 def test_gdcm_fallback_returns_the_pixels_gdcm_decodes():
     path = str(pydicom_file("JPEG-lossy.dcm"))  # 12-bit JPEG Extended: pydicom's plug-ins refuse it
-    in_process = decode._gdcm_read(path)  # safe on this intact file
-    from_child = decode._gdcm_pixels(path)
+    in_process = plugins._gdcm_read(path)  # safe on this intact file
+    from_child = plugins.gdcm_pixels(path)
     assert from_child.dtype == in_process.dtype and from_child.shape == in_process.shape == (1024, 256)
     assert np.array_equal(from_child, in_process)
     assert decode.decode_file(path).pixels.shape == (1, 1024, 256)
 
 
+def test_the_desktop_build_starts_gdcm_through_its_own_executable(monkeypatch, tmp_path):
+    """In the frozen build ``sys.executable`` is MedStation itself, which cannot run ``-c``: the child is started
+    as ``<executable> --gdcm-child FILE OUT`` and packaging/entry.py (the build's entry point) serves it."""
+    import sys
+
+    from tests.conftest import REPO
+
+    launcher = tmp_path / "medstation"  # stands in for the frozen executable: the same entry point
+    launcher.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{REPO / "packaging" / "entry.py"}" "$@"\n')
+    launcher.chmod(0o755)
+    path = str(pydicom_file("JPEG-lossy.dcm"))
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", str(launcher))
+    assert plugins._child_command(path, "out.npy") == [str(launcher), "--gdcm-child", path, "out.npy"]
+    from_child = plugins.gdcm_pixels(path)
+    assert from_child is not None and np.array_equal(from_child, plugins._gdcm_read(path))
+
+
 def test_gdcm_that_hangs_is_stopped_and_the_file_named(monkeypatch):
-    monkeypatch.setattr(decode, "GDCM_SECONDS", 1)
-    monkeypatch.setattr(decode, "_GDCM_CHILD", "import time; time.sleep(30)")
+    monkeypatch.setattr(plugins, "GDCM_SECONDS", 1)
+    monkeypatch.setattr(plugins, "_GDCM_CHILD", "import time; time.sleep(30)")
     with pytest.raises(MedStationError) as info:
         decode.decode_file(str(pydicom_file("JPEG-lossy.dcm")))
     text = str(info.value)
@@ -38,7 +56,7 @@ def test_gdcm_that_hangs_is_stopped_and_the_file_named(monkeypatch):
 
 
 def test_gdcm_that_crashes_is_reported_with_the_signal(monkeypatch):
-    monkeypatch.setattr(decode, "_GDCM_CHILD", "import os, sys; sys.stderr.write('boom\\n'); os.abort()")
+    monkeypatch.setattr(plugins, "_GDCM_CHILD", "import os, sys; sys.stderr.write('boom\\n'); os.abort()")
     with pytest.raises(MedStationError) as info:
         decode.decode_file(str(pydicom_file("badVR.dcm")))
     text = str(info.value)

@@ -3,6 +3,7 @@ outside it is refused by `medstation infer` with the same words, the override ru
 overlay PNGs and the DICOM SEG; a published bundle that declares nothing is checked on its modality only."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -64,3 +65,28 @@ def test_published_bundle_without_a_declared_use_is_checked_on_its_modality_only
     fit = matching.match(registry.find(mb.SPLEEN), mb.ct_volume(z=slice(20, 24)))
     assert fit.within_use and not fit.use.declared
     assert fit.use.summary() == f"{intended_use.NOT_DECLARED} (modality passed: CT)"
+
+
+def test_an_explanation_of_a_segmentation_outside_intended_use_exports_marked(tmp_path):
+    from medstation.services import models
+    from medstation.services import segmentation as service
+
+    volume = loader.load_files([ankle_rendering(tmp_path / "render")])[0]
+    model = models.load("lesion_seg_ct", "cpu")
+    seg = service.segment(model, volume, None, None, ANKLE_SEG)
+    value = min(seg.names)
+    for method, description in (("gradcam", "Seg-Grad-CAM lesion_seg_ct"),
+                                ("uncertainty", "test-time flip uncertainty lesion_seg_ct")):
+        why = service.explain_label(model, volume, seg, value, method)
+        assert why.outside_use == ANKLE_SEG and why.summary()["outside_intended_use"] == ANKLE_SEG
+        pm = pydicom.dcmread(service.export_explanation(why, volume, tmp_path / method))
+        assert pm.SOPClassUID == "1.2.840.10008.5.1.4.1.1.30"  # a Parametric Map
+        assert pm.SeriesDescription == f"OUTSIDE INTENDED USE {description}"[:64].rstrip()
+        assert pm.ContentLabel == "OUTSIDE_USE"
+        marked = f"OUTSIDE INTENDED USE: {why.method} (lesion_seg_ct {why.model['version']})"
+        assert pm.ContentDescription == marked[:64].rstrip()
+        assert pm.ImageComments == f"Run by explicit override, {ANKLE_SEG}."
+    within = service.explain_label(model, volume, dataclasses.replace(seg, outside_use=""), value)
+    pm = pydicom.dcmread(service.export_explanation(within, volume, tmp_path / "within"))
+    assert pm.ContentLabel == "HEATMAP" and pm.SeriesDescription == "Seg-Grad-CAM lesion_seg_ct"
+    assert "ImageComments" not in pm

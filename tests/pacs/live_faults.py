@@ -289,6 +289,91 @@ def test_c_move_storage_scp_accepts_only_the_node_being_moved_from(tmp_path):
     assert f"expected calling AE {FAKE_AET!r}" in refusals[0]
 
 
+def _certificates(folder):
+    """A site CA, the Storage SCP's certificate and the PACS's client certificate signed by it (both for
+    127.0.0.1), and a rogue CA with a client certificate of its own: real X.509 files made by openssl."""
+    def run(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+    def ca(name):
+        run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-keyout", str(folder / f"{name}.key"),
+            "-out", str(folder / f"{name}.pem"), "-subj", f"/CN={name}", "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+
+    def leaf(name, signer, usage):
+        run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-keyout", str(folder / f"{name}.key"),
+            "-out", str(folder / f"{name}.pem"), "-subj", f"/CN={name}", "-CA", str(folder / f"{signer}.pem"),
+            "-CAkey", str(folder / f"{signer}.key"), "-addext", "subjectAltName=IP:127.0.0.1",
+            "-addext", "basicConstraints=CA:FALSE", "-addext", f"extendedKeyUsage={usage}")
+
+    folder.mkdir()
+    ca("site-ca")
+    ca("rogue-ca")
+    leaf("medstation-scp", "site-ca", "serverAuth")
+    leaf("pacs", "site-ca", "clientAuth")
+    leaf("rogue", "rogue-ca", "clientAuth")
+    return {name: (str(folder / f"{name}.pem"), str(folder / f"{name}.key"))
+            for name in ("site-ca", "medstation-scp", "pacs", "rogue")}
+
+
+@pytest.mark.skipif(not shutil.which("openssl"), reason="openssl is needed to make the test certificates")
+def test_c_move_storage_scp_over_tls_stores_only_from_a_trusted_peer(tmp_path, caplog):
+    """A C-MOVE from a TLS node: MedStation's Storage SCP speaks TLS with its own certificate and, since the node
+    names a CA bundle, requires the peer's certificate to be signed by it. A PACS with such a certificate stores;
+    a plain association, a certificate from another CA and no certificate are refused, logged and reported."""
+    import logging
+    import ssl
+
+    from pydicom import dcmread
+    from pynetdicom import AE
+    from pynetdicom.sop_class import CTImageStorage
+
+    from medstation.core.pacs.storage import InstanceWriter, storage_scp
+
+    pki = _certificates(tmp_path / "pki")
+    files = ct_series(tmp_path / "in", 1)
+    sent = dcmread(files[0])
+    writer = InstanceWriter(tmp_path / "store")
+    me = local(port=PORT + 9, tls_cert=pki["medstation-scp"][0], tls_key=pki["medstation-scp"][1])
+    tls_node = node(tls=True, tls_ca=pki["site-ca"][0])
+
+    def store(client_cert=None, tls=True):
+        peer = AE(ae_title=FAKE_AET)
+        peer.acse_timeout = peer.network_timeout = 10
+        peer.add_requested_context(CTImageStorage)
+        tls_args = None
+        if tls:
+            context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=pki["site-ca"][0])
+            if client_cert:
+                context.load_cert_chain(*pki[client_cert])
+            tls_args = (context, "127.0.0.1")
+        assoc = peer.associate("127.0.0.1", me.port, ae_title=me.ae_title, tls_args=tls_args)
+        if not assoc.is_established:
+            return "refused"
+        status = assoc.send_c_store(files[0])
+        assoc.release()
+        return f"status 0x{int(status.Status):04X}" if "Status" in status else "no status"
+
+    with caplog.at_level(logging.WARNING, logger="medstation.core.pacs.storage"), \
+            storage_scp(me, writer, tls_node):
+        outcomes = {"trusted": store("pacs"), "plain": store(tls=False), "rogue": store("rogue"),
+                    "no certificate": store(None)}
+    assert outcomes == {"trusted": "status 0x0000", "plain": "refused", "rogue": "refused",
+                        "no certificate": "refused"}
+    written = tmp_path / "store" / sent.StudyInstanceUID / sent.SeriesInstanceUID / f"{sent.SOPInstanceUID}.dcm"
+    assert writer.files == [written]
+    got = dcmread(written)
+    assert got.SOPInstanceUID == sent.SOPInstanceUID and got.PixelData == sent.PixelData
+    refusals = [f for f in writer.failures if f.startswith("refused a TLS connection to the storage port from "
+                                                             "127.0.0.1:")]
+    assert len(refusals) == 3, writer.failures
+    assert "it did not speak TLS" in refusals[0]
+    assert "its certificate was not accepted" in refusals[1] and pki["site-ca"][0] in refusals[1]
+    assert "it presented no certificate" in refusals[2]
+    logged = [r.getMessage() for r in caplog.records if r.getMessage().startswith("refused a TLS connection")]
+    assert logged == refusals
+
+
 def test_c_move_from_a_tls_node_needs_a_local_certificate():
     from medstation.core.pacs.query import Match
     from medstation.services import pacs

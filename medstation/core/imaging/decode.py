@@ -1,18 +1,21 @@
 """Decoding one DICOM object's pixels into modality values, with everything the viewer needs to show them.
 
-pydicom's pixel handlers (with pylibjpeg, OpenJPEG, RLE, JPEG-LS and GDCM plug-ins) decode every transfer syntax;
-this module applies the modality transform (rescale slope/intercept, or a Modality LUT Sequence; per frame for
-enhanced objects), turns palette colour and YBR into RGB, keeps MONOCHROME1 values as they are (the viewer inverts
-the display), and collects the file's windows, VOI LUTs, overlay planes and per-frame geometry.
+pydicom's pixel handlers (pylibjpeg, OpenJPEG, RLE, JPEG-LS and Pillow plug-ins; GDCM only in a child process, see
+``plugins``) decode every transfer syntax; this module applies the modality transform (rescale slope/intercept, or a
+Modality LUT Sequence; per frame for enhanced objects), turns palette colour and YBR into RGB, keeps MONOCHROME1
+values as they are (the viewer inverts the display), and collects the file's windows, VOI LUTs, overlay planes and
+per-frame geometry.
 """
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from medstation.core.errors import MedStationError
+from medstation.core.imaging import plugins
 from medstation.core.imaging.display import DisplayInfo, display_info
 from medstation.core.imaging.model import VoiLut, WindowLevel
 
@@ -79,9 +82,41 @@ def decode_file(path: str, frame: int | None = None) -> Decoded:
     return decode_dataset(read_dataset(path), path, frame)
 
 
+@contextmanager
+def interpreting(path: str):
+    """Turn an error raised while reading a header's values into a MedStationError naming ``path``: pydicom
+    converts each element when it is first read, so a damaged one (a wrong VR or length, e.g. ``(0020,0037)``
+    read as FD from 42 bytes) raises only there, long after the file opened."""
+    try:
+        yield
+    except MedStationError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure here comes from the file's content
+        raise MedStationError(f"cannot interpret the header of {path or 'the object'}: {_header_problem(exc)}",
+                              kept="the file was not loaded") from None
+
+
+def _header_problem(exc: Exception) -> str:
+    """What is wrong in the header, in one clause: the damaged element by tag when pydicom names it."""
+    import re
+
+    text = _first_reason(exc)
+    wrong = re.search(r"with length (\d+) .*parse \(([0-9A-Fa-f]{4},[0-9A-Fa-f]{4})\) according to VR '(\w+)'", text)
+    if wrong:
+        length, tag, vr = wrong.groups()
+        return f"the element ({tag}) holds {length} bytes, not a whole number of {vr} values (damaged VR or length)"
+    first = text.split(". ")[0].rstrip(".")
+    return first[:200] + ("..." if len(first) > 200 else "")
+
+
 def decode_dataset(ds, path: str = "", frame: int | None = None) -> Decoded:
     if not any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
         raise MedStationError(f"{path or 'the object'} has no pixel data")
+    with interpreting(path):
+        return _decode_dataset(ds, path, frame)
+
+
+def _decode_dataset(ds, path: str, frame: int | None) -> Decoded:
     raw = _pixel_array(ds, path, frame)
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip()
     samples = _int(ds.get("SamplesPerPixel"), 1)
@@ -115,6 +150,11 @@ def stored_slice(path: str) -> tuple[np.ndarray, float, float]:
     ds = read_dataset(path)
     if "PixelData" not in ds:
         raise MedStationError(f"{path} has no pixel data")
+    with interpreting(path):
+        return _stored_slice(ds, path)
+
+
+def _stored_slice(ds, path: str) -> tuple[np.ndarray, float, float]:
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip()
     if _int(ds.get("SamplesPerPixel"), 1) != 1 or photometric == "PALETTE COLOR":
         raise MedStationError(f"{path} is a colour image ({photometric}), not a greyscale slice")
@@ -134,10 +174,10 @@ def _pixel_array(ds, path: str, frame: int | None) -> np.ndarray:
             warnings.simplefilter("ignore")
             return _decode_pixels(ds, frame)
     except Exception as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = _first_reason(exc)
         try:
-            fallback = _gdcm_pixels(path) if path else None  # GDCM reads some files pydicom's handlers refuse
-        except GdcmFailed as failed:
+            fallback = plugins.gdcm_pixels(path) if path else None  # GDCM reads files pydicom cannot
+        except plugins.GdcmFailed as failed:
             fallback, reason = None, f"{reason}; {failed}"
         except Exception:  # no temporary folder, no interpreter to start: the first reason stands
             fallback = None
@@ -149,11 +189,23 @@ def _pixel_array(ds, path: str, frame: int | None) -> np.ndarray:
         raise MedStationError(f"cannot decode the pixels of {path or 'the object'} ({name}): {reason}") from None
 
 
+def _first_reason(exc: BaseException) -> str:
+    """The first line of ``exc`` that says something; pydicom's "exceptions were raised by all available
+    plugins:" is followed by each plugin's own reason, and the first of those is given."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    if lines[0].endswith(":") and len(lines) > 1:
+        return lines[1]
+    return lines[0]
+
+
 def _decode_pixels(ds, frame: int | None) -> np.ndarray:
     """pydicom's decoders; YBR_FULL(_422) 8-bit colour is converted to RGB here in fixed point, several times
     faster than pydicom's floating-point conversion on long ultrasound cines."""
     from pydicom.pixels import get_decoder
 
+    plugins.confine()  # no decoder that can abort the process runs in it
     multi = _int(ds.get("NumberOfFrames"), 1) > 1
     index = frame if (frame is not None and multi) else None
     decoder = get_decoder(ds.file_meta.TransferSyntaxUID)
@@ -181,104 +233,6 @@ def ybr_full_to_rgb(arr: np.ndarray) -> np.ndarray:
         np.clip((y - 88 * cb - 183 * cr + 128) >> 8, 0, 255, out=dst[..., 1], casting="unsafe")
         np.clip((y + 454 * cb + 128) >> 8, 0, 255, out=dst[..., 2], casting="unsafe")
     return out.reshape(arr.shape)
-
-
-_GDCM_TYPES = {"UINT8": np.uint8, "INT8": np.int8, "UINT16": np.uint16, "INT16": np.int16, "UINT32": np.uint32,
-               "INT32": np.int32, "FLOAT32": np.float32, "FLOAT64": np.float64}
-
-
-class GdcmFailed(Exception):
-    """GDCM, run on a file pydicom's decoders refused, died or hung; the message says how."""
-
-
-GDCM_SECONDS = 60  # one file in GDCM's own process; longer than this and it has hung
-_GDCM_NO_IMAGE = 3  # the child's exit status when GDCM cannot read the file either
-_GDCM_CHILD = ("import sys; sys.path[0] = sys.argv[3]; from medstation.core.imaging.decode import _gdcm_child; "
-               "sys.exit(_gdcm_child(sys.argv[1], sys.argv[2]))")
-
-
-def _gdcm_pixels(path: str) -> np.ndarray | None:
-    """Stored pixel values as GDCM decodes them (frames, rows, cols[, samples]), or None if GDCM is not installed
-    or cannot read the file either.
-
-    GDCM runs in a short-lived child process: on some damaged files it throws a C++ exception nothing catches,
-    which aborts the process it runs in - here the child, never the workstation. The pixels come back through a
-    temporary .npy file. Raises ``GdcmFailed`` when the child crashed, hung past ``GDCM_SECONDS`` or failed.
-    """
-    import importlib.util
-    import subprocess
-    import sys
-    import tempfile
-    from pathlib import Path
-
-    if importlib.util.find_spec("gdcm") is None:
-        return None
-    root = str(Path(__file__).resolve().parents[3])
-    with tempfile.TemporaryDirectory(prefix="medstation-gdcm-") as tmp:
-        out = Path(tmp) / "pixels.npy"
-        try:
-            done = subprocess.run([sys.executable, "-c", _GDCM_CHILD, str(path), str(out), root],
-                                  stdin=subprocess.DEVNULL, capture_output=True, timeout=GDCM_SECONDS)
-        except subprocess.TimeoutExpired:
-            raise GdcmFailed(f"GDCM, tried next, did not finish within {GDCM_SECONDS} s and was stopped") from None
-        except OSError as exc:
-            raise GdcmFailed(f"GDCM, tried next, could not be started ({exc})") from None
-        if done.returncode == 0:
-            try:
-                return np.load(out, allow_pickle=False)
-            except (OSError, ValueError) as exc:
-                raise GdcmFailed(f"GDCM, tried next, returned unreadable pixels ({exc})") from None
-        if done.returncode == _GDCM_NO_IMAGE:
-            return None
-        raise GdcmFailed(f"GDCM, tried next, {_child_death(done.returncode, done.stderr)}")
-
-
-def _child_death(code: int, stderr: bytes) -> str:
-    """How GDCM's process ended, with the last line it printed (e.g. the C++ exception's text)."""
-    import signal
-
-    lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
-    said = f": {lines[-1][:200]}" if lines else ""
-    if code < 0:
-        try:
-            how = signal.Signals(-code).name
-        except ValueError:
-            how = f"signal {-code}"
-        return f"crashed on this file ({how}){said}"
-    return f"failed on this file (exit status {code}){said}"
-
-
-def _gdcm_child(path: str, out: str) -> int:
-    """In GDCM's child process: decode ``path`` and save the pixels to ``out`` (.npy); ``_GDCM_NO_IMAGE`` when
-    GDCM cannot read it."""
-    arr = _gdcm_read(path)
-    if arr is None:
-        return _GDCM_NO_IMAGE
-    np.save(out, np.ascontiguousarray(arr), allow_pickle=False)
-    return 0
-
-
-def _gdcm_read(path: str) -> np.ndarray | None:
-    import gdcm
-
-    reader = gdcm.ImageReader()
-    reader.SetFileName(str(path))
-    if not reader.Read():
-        return None
-    image = reader.GetImage()
-    fmt = image.GetPixelFormat()
-    dtype = _GDCM_TYPES.get(fmt.GetScalarTypeAsString())
-    if dtype is None:
-        return None
-    dims = list(image.GetDimensions())
-    cols, rows = dims[0], dims[1]
-    frames = dims[2] if len(dims) > 2 else 1
-    samples = fmt.GetSamplesPerPixel()
-    data = np.frombuffer(image.GetBuffer().encode("utf-8", "surrogateescape"), dtype=dtype)
-    shape = (frames, rows, cols, samples) if samples > 1 else (frames, rows, cols)
-    if data.size != int(np.prod(shape)):
-        return None
-    return data.reshape(shape) if frames > 1 else data.reshape(shape[1:])
 
 
 def _frames_first(arr: np.ndarray, nframes: int, samples: int) -> np.ndarray:

@@ -127,7 +127,9 @@ def load_seg(path: str | Path, volume: Volume) -> Segmentation:
     if (rows, cols) != tuple(volume.shape[1:3]):
         raise MedStationError(f"{Path(path).name}: SEG frames are {rows}x{cols}, the series {volume.shape[1]}x"
                               f"{volume.shape[2]}; it belongs to another series", kept="the series is shown alone")
-    frames = ds.pixel_array.reshape(-1, rows, cols)
+    from medstation.core.imaging.decode import stored_pixels
+
+    frames = stored_pixels(ds, str(path)).reshape(-1, rows, cols)
     fractional = str(ds.get("SegmentationType", "BINARY")) == "FRACTIONAL"
     threshold = int(ds.get("MaximumFractionalValue", 255)) / 2 if fractional else 0
     by_sop = {uid: z for z, uid in enumerate(volume.sop_uids)}

@@ -155,6 +155,11 @@ def _load_rows(rows: list[dict], ctx: JobContext, meta: dict) -> list[Volume]:
 
 def _load_stack(refs: list[dict], stack: geometry.Stack, ctx: JobContext, meta: dict) -> Volume:
     ds0 = decode.read_dataset_header(refs[0]["path"])
+    with decode.interpreting(refs[0]["path"]):
+        return _assemble_stack(refs, stack, ctx, meta, ds0)
+
+
+def _assemble_stack(refs: list[dict], stack: geometry.Stack, ctx: JobContext, meta: dict, ds0) -> Volume:
     if all(r["raw_readable"] for r in refs) and len({(r["bits_allocated"], r["pixel_rep"]) for r in refs}) == 1:
         pixels = _read_raw(refs, ctx)
         overlays: dict[int, np.ndarray] = {}
@@ -205,6 +210,9 @@ def _read_raw(refs: list[dict], ctx: JobContext, as_float: bool = False) -> np.n
     gives float32."""
     first = refs[0]
     rows, cols = first["rows"], first["cols"]
+    if not rows or not cols:
+        raise MedStationError(f"{first['path']}: the image is {rows or 0}x{cols or 0} pixels (Rows (0028,0010) or "
+                              "Columns (0028,0011) missing or zero)", kept="the file was not loaded")
     dtype = np.dtype(f"<{'i' if first['pixel_rep'] else 'u'}{first['bits_allocated'] // 8}")
     integer = not as_float and _integer_rescale(refs) and dtype.itemsize <= 2
     out = np.empty((len(refs), rows, cols), dtype=np.int16 if integer else np.float32)

@@ -96,6 +96,12 @@ class InstanceWriter:
         self.add(path)
         return STATUS_SUCCESS
 
+    def refuse(self, message: str) -> None:
+        """Log and report a peer the Storage SCP turned away (thread-safe)."""
+        log.warning(message)
+        with self._lock:
+            self.failures.append(message)
+
     def add(self, path: Path) -> None:
         """Count a file written for this transfer (thread-safe)."""
         with self._lock:
@@ -161,12 +167,65 @@ def get_contexts():
     return contexts
 
 
+HANDSHAKE_SECONDS = 10.0  # a peer that opens the port and sends no TLS handshake is dropped after this
+
+
+class RefusalLoggingTls:
+    """The Storage SCP's TLS server context, as pynetdicom uses it (``wrap_socket`` on each accepted connection),
+    with every failed handshake logged and reported by peer address and reason: a peer without TLS, with a
+    certificate the node's CA bundle did not sign, or with none when one is required. The handshake is bounded by
+    ``HANDSHAKE_SECONDS`` so a silent connection cannot hold the port."""
+
+    def __init__(self, context, writer: InstanceWriter, node):
+        self.context, self.writer, self.node = context, writer, node
+
+    def wrap_socket(self, sock, server_side: bool = True, **kwargs):
+        import socket
+        import ssl
+
+        try:
+            host, port = sock.getpeername()[:2]
+        except OSError:
+            host, port = "?", "?"
+        previous = sock.gettimeout()
+        sock.settimeout(HANDSHAKE_SECONDS)
+        try:
+            wrapped = self.context.wrap_socket(sock, server_side=server_side, **kwargs)
+        except (ssl.SSLError, OSError) as exc:
+            if isinstance(exc, (socket.timeout, TimeoutError)):
+                reason = f"it sent no TLS handshake within {HANDSHAKE_SECONDS:g} s"
+            else:
+                reason = _handshake_failure(exc, self.node)
+            self.writer.refuse(f"refused a TLS connection to the storage port from {host}:{port}: {reason}")
+            sock.close()
+            raise
+        wrapped.settimeout(previous)
+        return wrapped
+
+
+def _handshake_failure(exc: Exception, node) -> str:
+    """Why a peer's TLS handshake with the Storage SCP failed, in words."""
+    code = str(getattr(exc, "reason", "") or "").upper()
+    if code in ("WRONG_VERSION_NUMBER", "HTTP_REQUEST", "UNKNOWN_PROTOCOL", "RECORD_LAYER_FAILURE",
+                "UNEXPECTED_EOF_WHILE_READING", "PACKET_LENGTH_TOO_LONG"):
+        return f"it did not speak TLS ({code.lower()})"
+    if code == "PEER_DID_NOT_RETURN_A_CERTIFICATE":
+        return f"it presented no certificate, and node {node.name!r} requires one signed by {node.tls_ca}"
+    if code == "CERTIFICATE_VERIFY_FAILED" or "certificate verify failed" in str(exc):
+        detail = getattr(exc, "verify_message", "") or "not trusted"
+        return f"its certificate was not accepted ({detail}; trusted: the CA bundle {node.tls_ca} of node " \
+               f"{node.name!r})"
+    return f"the TLS handshake failed ({code.lower() or exc})"
+
+
 @contextmanager
 def storage_scp(local, writer: InstanceWriter, node=None) -> Iterator[object]:
     """Run MedStation's Storage SCP on ``local.bind:local.port`` while the block lasts (for a C-MOVE from
     ``node``). Only the node being moved from may store: its AE title must be the calling AE and MedStation's
     own the called AE; any other association is refused and the refusal is logged and reported. When the node
-    uses TLS, so does the SCP (``nodes.server_ssl_context``)."""
+    uses TLS, so does the SCP (``nodes.server_ssl_context``): with the node's CA bundle set, the peer must present
+    a certificate it signed; a failed handshake (no TLS, an untrusted or missing certificate) is refused, logged
+    and reported the same way."""
     from pynetdicom import AE, evt
 
     from medstation.core.pacs.association import no_delay
@@ -180,6 +239,8 @@ def storage_scp(local, writer: InstanceWriter, node=None) -> Iterator[object]:
         ae.require_calling_aet = [node.ae_title]
     tls = server_ssl_context(node, local) if node is not None else None
     expected = f"calling AE {node.ae_title!r}, " if node is not None else ""
+    if tls is not None:
+        tls = RefusalLoggingTls(tls, writer, node)
 
     def refused(event) -> None:
         peer = event.assoc.requestor
@@ -189,9 +250,7 @@ def storage_scp(local, writer: InstanceWriter, node=None) -> Iterator[object]:
         message = (f"refused a storage association from {peer.address}:{peer.port} with calling AE "
                    f"{calling!r} and called AE {called!r} "
                    f"(expected {expected}called AE {local.ae_title!r})")
-        log.warning(message)
-        with writer._lock:
-            writer.failures.append(message)
+        writer.refuse(message)
 
     try:
         server = ae.start_server((local.bind, int(local.port)), block=False, ssl_context=tls,

@@ -5,7 +5,12 @@ visibility, and a side-by-side compare of two segmentations.
 
 A model that takes several series as input channels gets one series per channel (``segchannels.ChannelChooser``).
 Each fitting model is checked against its intended use first, as in the why panel: a series outside it is not
-segmented and the panel says why; "Run outside intended use..." asks, then runs, and every result is marked."""
+segmented and the panel says why; "Run outside intended use..." asks, then runs, and every result is marked.
+
+Its jobs run through the Imaging pane (``Pane.submit``) with the volume on screen as the subject: segmenting and
+opening a SEG/RTSTRUCT share the "segment" slot, explaining has its own; both are cancelled when another series
+opens, so a late result never lands on it, and nothing starts or lands while the window closes. Exports keep their
+slot's subject: what the user asked to save is saved even when another series opens meanwhile."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
@@ -13,11 +18,13 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSlider,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from medstation.gui.panes.base import KEEP
 from medstation.gui.panes.imaging.intended import IntendedUseGate, capital, override_notice, refused_status
 from medstation.gui.panes.imaging.segchannels import ChannelChooser
 from medstation.gui.panes.imaging.seglayer import SegmentationLayer
 
 COLUMNS = ("Label", "Volume (mL)", "Mean", "Mean probability")
+SEGMENT, EXPLAIN, EXPORT = "segment", "segment-explain", "segment-export"  # the panel's slots in the Imaging pane
 
 
 def _segment_work(name: str, preference: str, volume, choices: dict, outside_use: str, ctx):
@@ -249,21 +256,28 @@ class SegmentPanel(QWidget, IntendedUseGate):
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.status.setText(f"Segmenting with {name}...")
-        self.job = self.ctx.jobs.submit(f"Segmenting with {name}", _segment_work, name,
-                                        self.ctx.settings.get("device", "auto"), volume, self.channels.choices(),
-                                        self.override,
-                                        on_result=lambda seg, v=volume: self._done(v, seg),
-                                        on_error=self._failed, kept="the images on screen are unchanged")
-        self.job.progressed.connect(self._progress)
+        self._follow(self.pane.submit(SEGMENT, f"Segmenting with {name}", _segment_work, name,
+                                      self.ctx.settings.get("device", "auto"), volume, self.channels.choices(),
+                                      self.override, subject=volume, on_result=self._done, on_error=self._failed,
+                                      kept="the images on screen are unchanged"))
 
-    def _progress(self, _fraction: float, message: str) -> None:
-        if message:
+    def _follow(self, job) -> None:
+        """Show ``job``'s progress in the status line and let Cancel stop it (None: the pane is closing)."""
+        self.job = job
+        if job is None:
+            return
+        job.progressed.connect(lambda _fraction, message, j=job: self._progress(j, message))
+        self.cancel_button.setEnabled(True)
+
+    def _progress(self, job, message: str) -> None:
+        if message and job is self.job:  # a cancelled job may still report until it stops
             self.status.setText(message)
 
     def cancel(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
-            self.job = None
+        """Stop segmenting, opening and explaining; their late results are dropped."""
+        self.pane.cancel(SEGMENT)
+        self.pane.cancel(EXPLAIN)
+        self.job = None
         self.cancel_button.setEnabled(False)
         self.run_button.setEnabled(self.models.count() > 0)
 
@@ -272,9 +286,8 @@ class SegmentPanel(QWidget, IntendedUseGate):
         if self.volume is None or ref is None:
             return
         volume = self.volume
-        self.ctx.jobs.submit(f"Opening {ref.kind}", _open_work, ref, volume,
-                             on_result=lambda seg, v=volume: self._done(v, seg), on_error=self._failed,
-                             kept="the images on screen are unchanged")
+        self.pane.submit(SEGMENT, f"Opening {ref.kind}", _open_work, ref, volume, subject=volume,
+                         on_result=self._done, on_error=self._failed, kept="the images on screen are unchanged")
 
     def _failed(self, text: str) -> None:
         self.job = None
@@ -283,12 +296,11 @@ class SegmentPanel(QWidget, IntendedUseGate):
         self.status.setText(text)
         self.ctx.show_error(text)
 
-    def _done(self, volume, seg) -> None:
+    def _done(self, seg) -> None:
+        """A result for the series on screen (the pane drops those for a series no longer shown)."""
         self.job = None
         self.cancel_button.setEnabled(False)
         self.run_button.setEnabled(self.models.count() > 0)
-        if volume is not self.volume:
-            return
         self.results.append(seg)
         title = f"{len(self.results)}. {seg.model.get('model') or seg.source}"
         self.shown.addItem(title)
@@ -390,25 +402,21 @@ class SegmentPanel(QWidget, IntendedUseGate):
             return
         volume, method = self.volume, self.explain_method.currentData()
         self.status.setText(f"{self.explain_method.currentText()} of {seg.names[value]}...")
-        self.job = self.ctx.jobs.submit(f"Explaining {seg.names[value]}", _explain_work, seg.model["model"],
-                                        self.ctx.settings.get("device", "auto"), volume, seg, value, method,
-                                        on_result=lambda why, v=volume: self._explained(v, why),
-                                        on_error=self._failed, kept="the segmentation on screen is unchanged")
-        self.job.progressed.connect(self._progress)
-        self.cancel_button.setEnabled(True)
+        self._follow(self.pane.submit(EXPLAIN, f"Explaining {seg.names[value]}", _explain_work, seg.model["model"],
+                                      self.ctx.settings.get("device", "auto"), volume, seg, value, method,
+                                      subject=volume, on_result=self._explained, on_error=self._failed,
+                                      kept="the segmentation on screen is unchanged"))
 
-    def _explained(self, volume, why) -> None:
+    def _explained(self, why) -> None:
         self.job = None
         self.cancel_button.setEnabled(False)
-        if volume is not self.volume:
-            return
         self.explanation = why
         viewer = self.pane.viewer
         viewer.clear_heatmaps()
         for z in range(why.heatmap.shape[0]):
             viewer.set_heatmap(z, why.heatmap[z])
         prob = "-" if why.mean_probability is None else f"{why.mean_probability:.3f}"
-        self.why["label"].setText(why.label)
+        self.why["label"].setText(why.label + (" - OUTSIDE INTENDED USE" if why.outside_use else ""))
         self.why["volume"].setText(f"{why.volume_ml:.2f} mL")
         self.why["probability"].setText(prob)
         self.why["method"].setText(why.method + (f" on {why.target_layer}" if why.target_layer else
@@ -428,8 +436,14 @@ class SegmentPanel(QWidget, IntendedUseGate):
         if not folder:
             return
         why = self.explanation if self.explanation is not None and self.explanation.model == seg.model else None
-        self.ctx.jobs.submit("Exporting the segmentation as DICOM", _export_work, seg, why, self.volume, folder,
-                             on_result=self._exported, on_error=self._failed, kept="nothing else was changed")
+        self.pane.submit(EXPORT, "Exporting the segmentation as DICOM", _export_work, seg, why, self.volume, folder,
+                         subject=KEEP, on_result=self._exported, on_error=self._export_failed,
+                         kept="nothing else was changed")
 
     def _exported(self, paths) -> None:
         self.status.setText("Wrote " + ", ".join(str(p) for p in paths))
+
+    def _export_failed(self, text: str) -> None:
+        """An export that failed leaves a segmentation or explanation still running as it was."""
+        self.status.setText(text)
+        self.ctx.show_error(text)
