@@ -2,8 +2,9 @@
 on the CPU and (when present) on CUDA with mixed precision, a series scored straight from its files (page cache)
 by the old sequential path (decode, numpy preprocessing, network, one after the other) and by the overlapped one
 (decoding threads, preprocessing on the device) with the decode / preprocess / network split, how decoding scales
-with threads, and the longest Qt event-loop stall while a series is scored in the background. Uses the shipped
-lesion_ct model and real CT (pyradiomics lung2 in memory; pydicom-data's 512x512 CT as a generated file series)."""
+with threads, a compressed series loaded on 1 and N threads and several series scored with and without the next
+one loading ahead (``overlap.py``), and the longest Qt event-loop stall while a series is scored in the background.
+Uses the shipped lesion_ct model and real CT (pyradiomics lung2 in memory; pydicom-data's 512x512 CT as a generated file series)."""
 from __future__ import annotations
 
 import os
@@ -230,6 +231,7 @@ def run(report) -> None:
     os.environ.setdefault("MEDSTATION_HOME", tempfile.mkdtemp(prefix="ms-bench-"))
     import torch
 
+    from benchmarks import overlap
     from medstation.inference import bundles, device, registry
 
     slices = _ct_slices()
@@ -244,6 +246,8 @@ def run(report) -> None:
     files = [str(f) for f in make_series()]
     _warm(files)
     _decode_threads(report, files, max(2, min(8, device.cpu_threads())))
+    overlap.load_threads(report, files, max(2, min(8, device.cpu_threads())))
+    overlap.series_prefetch(report, cpu, files, label)
     _from_files(report, cpu, files[:FROM_FILES], label)
     if torch.cuda.is_available():
         gpu = bundles.load(registry.find("lesion_ct"), device.select("cuda"))

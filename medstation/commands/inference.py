@@ -5,7 +5,10 @@ Scores every slice of each series found under PATH, explains the highest-scoring
 and a Comprehensive SR per explained slice). Every inference is recorded in the audit log.
 
 Each series is first checked against the model's intended use (``medstation.inference.intended_use``); a series
-outside it is not scored unless ``--outside-intended-use`` is given, and then every output says so.
+outside it is not scored unless ``--outside-intended-use`` is given, and then every output says so. Series are
+read one at a time, the next on a background thread while this one is checked and scored (a model with several
+input channels reads all first, to match them); a series that cannot be read is listed with its reason and the
+others go on.
 """
 from __future__ import annotations
 
@@ -40,46 +43,45 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _infer(args: argparse.Namespace) -> int:
+    from contextlib import closing, nullcontext
     from pathlib import Path
 
     from medstation.commands._util import PrintProgress, print_json
     from medstation.core.errors import MedStationError
     from medstation.core.jobs import JobContext
-    from medstation.inference import matching
     from medstation.services import imaging
 
     model = imaging.open_model(args.model, backend=args.backend, server=args.server, device=args.device)
-    volumes = imaging.open_files(args.path, JobContext(PrintProgress("reading")))
-    channels = _channel_series(args, model, volumes)
-    if channels:
-        volumes = [channels[model.bundle.channels[0]]]  # one run, on the first channel's grid
+    labels = _channel_labels(args, model)
+    progress = JobContext(PrintProgress("reading"))
+    channels = None
+    if labels:  # the series are matched to the model's channels, so all are read first
+        channels = _channel_series(args, model, labels, imaging.open_files(args.path, progress))
+        first = channels[labels[0]]
+        series_read = nullcontext([imaging.OpenedSeries(first.series_uid, [first])])  # one run, on its grid
+    else:  # the next series loads on a background thread while this one is checked and scored
+        series_read = closing(imaging.stream_files(args.path, progress))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report = {"model": {**model.identity(), "task": model.bundle.task, "labels": model.labels},
               "notice": imaging.notice(model), "device": model.device.label(), "series": []}
-    ran, refused = 0, []
-    for number, volume in enumerate(volumes, start=1):
-        fit = matching.match(model.bundle, volume)
-        entry = {"series_uid": volume.series_uid, "modality": volume.modality, "shape": list(volume.shape),
-                 "match": fit.to_dict()}
-        report["series"].append(entry)
-        if fit.confidence <= 0:
-            continue
-        outside = "" if fit.within_use else fit.use.refusal()
-        if outside and not args.outside_intended_use:
-            entry["skipped"] = f"{outside}; not scored (--outside-intended-use scores it, marked as such)"
-            refused.append(outside)
-            continue
-        if outside:
-            entry["outside_intended_use"] = outside
-        ran += 1
-        folder = out / f"series{number:02d}"
-        if model.kind == "segmentation":
-            entry.update(_run_segmentation(args, model, volume, folder, outside, channels))
-        else:
-            entry.update(_run_series(args, model, volume, folder, outside))
+    ran, refused, failed, number, first_modality = 0, [], [], 0, None
+    with series_read as opened:
+        for series in opened:
+            if series.error:
+                report["series"].append({"series_uid": series.series_uid, "failed": series.error})
+                failed.append(series.error)
+                continue
+            for volume in series.volumes:
+                number += 1
+                first_modality = volume.modality if first_modality is None else first_modality
+                ran += _infer_volume(args, model, volume, number, out, report, refused, channels)
     (out / "predictions.json").write_text(__import__("json").dumps(report, indent=2))
     print_json(report) if not ran else _print_summary(report, out)
+    if not ran and not number and failed:
+        raise MedStationError(failed[0].rstrip(".") + (f" (and {len(failed) - 1} more series)" if len(failed) > 1
+                                                       else ""), kept=f"no series could be read; "
+                                                                      f"{out / 'predictions.json'} lists each")
     if not ran and refused:
         raise MedStationError(f"{refused[0]}" + (f" (and {len(refused) - 1} more series)" if len(refused) > 1 else ""),
                               kept=("nothing was segmented; --outside-intended-use segments it" if model.kind ==
@@ -87,10 +89,35 @@ def _infer(args: argparse.Namespace) -> int:
                               + f" anyway, marked as outside intended use; {out / 'predictions.json'} lists every "
                                 "check")
     if not ran:
-        raise MedStationError(f"model {model.name} fits none of the {len(volumes)} series read "
-                              f"({volumes[0].modality or 'unknown modality'}, ...)",
+        raise MedStationError(f"model {model.name} fits none of the {number} series read "
+                              f"({first_modality or 'unknown modality'}, ...)",
                               kept=f"{out / 'predictions.json'} lists why each was skipped")
     return 0
+
+
+def _infer_volume(args, model, volume, number: int, out, report: dict, refused: list, channels=None) -> int:
+    """Check one volume against the model's intended use and score it (1) or record why not (0)."""
+    from medstation.inference import matching
+
+    fit = matching.match(model.bundle, volume)
+    entry = {"series_uid": volume.series_uid, "modality": volume.modality, "shape": list(volume.shape),
+             "match": fit.to_dict()}
+    report["series"].append(entry)
+    if fit.confidence <= 0:
+        return 0
+    outside = "" if fit.within_use else fit.use.refusal()
+    if outside and not args.outside_intended_use:
+        entry["skipped"] = f"{outside}; not scored (--outside-intended-use scores it, marked as such)"
+        refused.append(outside)
+        return 0
+    if outside:
+        entry["outside_intended_use"] = outside
+    folder = out / f"series{number:02d}"
+    if model.kind == "segmentation":
+        entry.update(_run_segmentation(args, model, volume, folder, outside, channels))
+    else:
+        entry.update(_run_series(args, model, volume, folder, outside))
+    return 1
 
 
 def _run_series(args, model, volume, folder, outside: str = "") -> dict:
@@ -102,17 +129,23 @@ def _run_series(args, model, volume, folder, outside: str = "") -> dict:
                                   JobContext(PrintProgress("inference")), args.batch_size, outside_use=outside)
 
 
-def _channel_series(args, model, volumes) -> dict | None:
-    """``--channel LABEL=PATH_OR_SERIES`` as {channel label: series}; None for a model with one input channel."""
+def _channel_labels(args, model) -> list[str]:
+    """The input channels of a segmentation model that takes several (none for other models); ``--channel`` for a
+    model with one input is an error."""
+    from medstation.core.errors import MedStationError
+
+    labels = model.bundle.channels if model.kind == "segmentation" and getattr(model, "built", None) is not None else []
+    if not labels and args.channel:
+        raise MedStationError(f"model {model.name} takes one series; --channel is for segmentation models with "
+                              "several input channels", kept="nothing was run")
+    return list(labels)
+
+
+def _channel_series(args, model, labels: list[str], volumes) -> dict:
+    """``--channel LABEL=PATH_OR_SERIES`` as {channel label: series}."""
     from medstation.core.errors import MedStationError
     from medstation.inference import seg_channels
 
-    labels = model.bundle.channels if model.kind == "segmentation" and getattr(model, "built", None) is not None else []
-    if not labels:
-        if args.channel:
-            raise MedStationError(f"model {model.name} takes one series; --channel is for segmentation models with "
-                                  "several input channels", kept="nothing was run")
-        return None
     given = {}
     for item in args.channel:
         label, sep, where = item.partition("=")
@@ -181,6 +214,9 @@ def _print_summary(report: dict, out) -> None:
             labels = "; ".join(f"{s['name']} {s['volume_ml']:.1f} mL" for s in entry["segmentation"]["labels"])
             print(f"  {entry['series_uid']} ({entry['modality']}, {entry['shape'][0]} slices): {labels}")
             print(f"    label map -> {entry['segmentation']['nifti']}")
+            continue
+        if "failed" in entry:
+            print(f"  failed {entry['series_uid']}: {entry['failed']}")
             continue
         if "slices" not in entry:
             print(f"  skipped {entry['series_uid']}: {entry.get('skipped') or entry['match']['reason']}")

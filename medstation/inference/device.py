@@ -1,8 +1,9 @@
 """Pick where inference runs: CUDA when present (unless overridden), else the CPU with a sensible thread count."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
+
+from medstation.core.parallel import host_threads
 
 VALID = ("auto", "cpu", "cuda")
 
@@ -24,13 +25,9 @@ class DeviceInfo:
 
 
 def cpu_threads() -> int:
-    """Threads for intra-op parallelism: the cores this process may use (respecting affinity), at least 1."""
-    try:
-        available = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        available = os.cpu_count() or 1
-    override = os.environ.get("MEDSTATION_THREADS")
-    return max(1, int(override)) if override else max(1, available)
+    """Threads for intra-op parallelism: the cores this process may use (respecting affinity), at least 1, or
+    MEDSTATION_THREADS (the same count the host's decoding uses)."""
+    return host_threads()
 
 
 _configured: DeviceInfo | None = None

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from medstation.core import audit
 from medstation.core.errors import MedStationError
-from medstation.core.jobs import JobContext, null_context
+from medstation.core.jobs import Cancelled, JobContext, SubContext, null_context
 from medstation.inference import explain as explainers
 from medstation.inference.bundles import LoadedModel
 from medstation.inference.predictor import SlicePredictor, SliceScore
@@ -47,17 +47,92 @@ def open_files(paths: Iterable[str | Path], ctx: JobContext | None = None) -> li
     """DICOM files or folders read without the study index, one or more Volumes per series; each series audited."""
     from medstation.core.imaging import loader
 
-    paths = [Path(p) for p in paths]
-    for path in paths:
-        if not path.exists():
-            raise MedStationError(f"{path}: no such file or folder")
+    paths = _existing(paths)
     volumes = loader.load_files(paths, ctx)
     if not volumes:
         raise MedStationError("no DICOM images found in " + ", ".join(str(p) for p in paths[:3]))
     for uid in dict.fromkeys(v.series_uid for v in volumes):
-        files = len({f for v in volumes if v.series_uid == uid for f in v.files})
-        audit.record("open", uid, detail=f"{files} files loaded without the index")
+        _record_loose_open(uid, [v for v in volumes if v.series_uid == uid])
     return volumes
+
+
+def _existing(paths: Iterable[str | Path]) -> list[Path]:
+    paths = [Path(p) for p in paths]
+    for path in paths:
+        if not path.exists():
+            raise MedStationError(f"{path}: no such file or folder")
+    return paths
+
+
+def _record_loose_open(series_uid: str, volumes: list) -> None:
+    files = len({f for v in volumes for f in v.files})
+    audit.record("open", series_uid, detail=f"{files} files loaded without the index")
+
+
+@dataclass
+class OpenedSeries:
+    """One series from ``stream_files``: its Volumes, or why it could not be loaded (``error``, one sentence)."""
+    series_uid: str
+    volumes: list
+    error: str = ""
+
+
+class _Ahead(SubContext):
+    """The context of a series loaded ahead: the caller's progress and cancel, and stopped when the caller is."""
+
+    def __init__(self, parent: JobContext, start: float, end: float, stop):
+        super().__init__(parent, start, end)
+        self._stop = stop
+
+    def progress(self, done: float, total: float | None = None, message: str | None = None) -> None:
+        if self._stop.is_set():
+            raise Cancelled()
+        super().progress(done, total, message)
+
+
+def stream_files(paths: Iterable[str | Path], ctx: JobContext | None = None,
+                 ahead: int = 1) -> Iterator[OpenedSeries]:
+    """``open_files`` one series at a time: while the caller checks and scores a series, the next ``ahead`` are
+    loaded on a background thread (memory: the current series and ``ahead`` more). Series come in the order
+    ``open_files`` gives; each is audited as opened when it is handed over; a series that cannot be loaded comes
+    with its reason and the others go on. Cancelling ``ctx``, or the caller stopping, stops the load ahead."""
+    from medstation.core.imaging import loader
+
+    plans = loader.plan_files(_existing(paths))  # here, not at the first series: a bad path fails at once
+    return _stream(plans, ctx or null_context(), ahead)
+
+
+def _stream(plans: list, ctx: JobContext, ahead: int) -> Iterator[OpenedSeries]:
+    import threading
+
+    from medstation.core import parallel
+    from medstation.core.imaging import loader
+
+    stop = threading.Event()
+
+    def load(numbered) -> OpenedSeries:
+        n, plan = numbered
+        try:
+            volumes = loader.load_plan(plan, _Ahead(ctx, n / len(plans), (n + 1) / len(plans), stop))
+        except Cancelled:
+            raise
+        except MedStationError as exc:
+            return OpenedSeries(plan.series_uid, [], exc.sentence())
+        except Exception as exc:  # noqa: BLE001 - a decoder's own error stays with its series; the others go on
+            return OpenedSeries(plan.series_uid, [], f"series {plan.series_uid} could not be loaded "
+                                                     f"({type(exc).__name__}: {str(exc)[:160]}).")
+        return OpenedSeries(plan.series_uid, volumes)
+
+    loads = parallel.ordered_map(load, enumerate(plans), 1 if ahead > 0 else 0, ahead, name="medstation-series")
+    try:
+        for opened in loads:
+            ctx.check()
+            if opened.volumes:
+                _record_loose_open(opened.series_uid, opened.volumes)
+            yield opened
+    finally:
+        stop.set()
+        loads.close()
 
 
 def study_tree(ctx: JobContext | None = None) -> list[dict]:

@@ -87,9 +87,11 @@ def interpreting(path: str):
     """Turn an error raised while reading a header's values into a MedStationError naming ``path``: pydicom
     converts each element when it is first read, so a damaged one (a wrong VR or length, e.g. ``(0020,0037)``
     read as FD from 42 bytes) raises only there, long after the file opened."""
+    from medstation.core.jobs import Cancelled
+
     try:
         yield
-    except MedStationError:
+    except (MedStationError, Cancelled):  # a cancelled load stays cancelled
         raise
     except Exception as exc:  # noqa: BLE001 - any failure here comes from the file's content
         raise MedStationError(f"cannot interpret the header of {path or 'the object'}: {_header_problem(exc)}",

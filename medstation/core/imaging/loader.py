@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from medstation.core import parallel
 from medstation.core.errors import MedStationError
 from medstation.core.imaging import decode, display, geometry
 from medstation.core.imaging.header import HeaderError, read_header
@@ -35,10 +37,28 @@ def load_series(series_uid: str, ctx: JobContext | None = None) -> list[Volume]:
 
 def load_files(paths: list[str | Path], ctx: JobContext | None = None) -> list[Volume]:
     """Load files (or the files under folders) without the study index: one or more Volumes per series."""
+    ctx = ctx or JobContext()
+    plans = plan_files(paths)
+    volumes: list[Volume] = []
+    for n, plan in enumerate(plans):
+        volumes.extend(load_plan(plan, ctx.sub(n / len(plans), (n + 1) / len(plans))))
+    return volumes
+
+
+@dataclass
+class SeriesPlan:
+    """One series found by ``plan_files`` (headers only): its instance rows and what the Volumes say about it."""
+    series_uid: str
+    rows: list[dict]
+    meta: dict
+
+
+def plan_files(paths: list[str | Path]) -> list[SeriesPlan]:
+    """The series under files or folders, from their headers only, in series-number order: what ``load_plan``
+    loads one at a time. An error naming the paths when none holds an image."""
     from medstation.core.imaging.index import instance_row_dict
     from medstation.core.imaging.sources import Expansion, expand
 
-    ctx = ctx or JobContext()
     expansion = Expansion()
     by_series: dict[str, list[dict]] = {}
     headers = {}
@@ -54,18 +74,21 @@ def load_files(paths: list[str | Path], ctx: JobContext | None = None) -> list[V
     if not by_series:
         reasons = "; ".join(f"{p}: {r}" for p, r in expansion.skipped[:3])
         raise MedStationError(f"no DICOM images in {', '.join(map(str, paths))}" + (f" ({reasons})" if reasons else ""))
-    volumes: list[Volume] = []
-    ordered = sorted(by_series, key=lambda s: (headers[s].series_number or 0, s))
-    for n, series_uid in enumerate(ordered):
+    plans = []
+    for series_uid in sorted(by_series, key=lambda s: (headers[s].series_number or 0, s)):
         h = headers[series_uid]
         meta = {"modality": h.modality, "description": h.series_description, "study_uid": h.study_uid,
                 "series_uid": series_uid, "patient": {"name": h.patient_name, "id": h.patient_id,
                                                        "birth_date": h.birth_date, "sex": h.sex,
                                                        "study_date": h.study_date,
                                                        "study_description": h.study_description}}
-        sub = ctx.sub(n / len(ordered), (n + 1) / len(ordered))
-        volumes.extend(_load_rows(by_series[series_uid], sub, meta))
-    return volumes
+        plans.append(SeriesPlan(series_uid, by_series[series_uid], meta))
+    return plans
+
+
+def load_plan(plan: SeriesPlan, ctx: JobContext | None = None) -> list[Volume]:
+    """The Volumes of one planned series (one per consistent stack, one per multi-frame object)."""
+    return _load_rows(plan.rows, ctx or JobContext(), plan.meta)
 
 
 def load_first_slice(series_uid: str, which: str = "first") -> Volume:
@@ -255,16 +278,24 @@ def _mask_unused_bits(raw: np.ndarray, allocated: int, stored: int, signed: int)
 
 
 def _decode_all(refs: list[dict], ctx: JobContext):
+    """Decode every slice with pydicom on ``parallel.host_threads()`` threads (its decoders release the GIL for
+    much of their work), a few slices ahead of the loop, which takes them in slice order; a slice that cannot be
+    decoded stops the load with its message, as the first failing slice in order."""
     frames, overlays = [], {}
     windows, luts, photometric, frame_time = [], [], "MONOCHROME2", 0.0
-    for i, r in enumerate(refs):
-        ctx.progress(i, len(refs), f"decoding slice {i + 1} of {len(refs)}")
-        d = decode.decode_file(r["path"])
-        if i == 0:
-            windows, luts, photometric, frame_time = d.windows, d.voi_luts, d.photometric, d.frame_time_ms
-        frames.append(d.pixels[0])
-        if 0 in d.overlays:
-            overlays[i] = d.overlays[0]
+    decoded = parallel.ordered_map(lambda r: decode.decode_file(r["path"]), refs, parallel.host_threads(),
+                                   name="medstation-load")
+    try:
+        for i in range(len(refs)):
+            ctx.progress(i, len(refs), f"decoding slice {i + 1} of {len(refs)}")
+            d = next(decoded)
+            if i == 0:
+                windows, luts, photometric, frame_time = d.windows, d.voi_luts, d.photometric, d.frame_time_ms
+            frames.append(d.pixels[0])
+            if 0 in d.overlays:
+                overlays[i] = d.overlays[0]
+    finally:
+        decoded.close()  # cancelled or failed: slices not started are dropped, running ones finish
     kinds = {f.dtype for f in frames}
     if len(kinds) > 1:  # a colour image among greyscale ones cannot share an array
         frames = [f if f.ndim == 2 else f.mean(axis=-1).astype(np.float32) for f in frames]
