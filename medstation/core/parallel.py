@@ -16,6 +16,7 @@ when set, else the cores this process may run on.
 """
 from __future__ import annotations
 
+import logging
 import os
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -27,9 +28,13 @@ R = TypeVar("R")
 
 def host_threads() -> int:
     """The cores this process may use (respecting affinity), or ``MEDSTATION_THREADS``; at least 1."""
-    override = os.environ.get("MEDSTATION_THREADS")
+    override = os.environ.get("MEDSTATION_THREADS", "").strip()
     if override:
-        return max(1, int(override))
+        try:
+            return max(1, int(override))
+        except ValueError:  # a typo in the environment must not stop the workstation: the cores are used
+            logging.getLogger(__name__).warning(
+                "MEDSTATION_THREADS=%r is not a whole number; using the cores this process may run on", override)
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):

@@ -150,3 +150,16 @@ def test_ordered_map_keeps_order_bounds_work_ahead_and_raises_in_place():
         next(results)
     waiter.join()
     assert list(parallel.ordered_map(work, [1, 2, 3], workers=0)) == [1, 4, 9]
+
+
+def test_thread_setting_that_is_not_a_number_falls_back_to_the_cores(monkeypatch, caplog):
+    import os
+
+    from medstation.core.parallel import host_threads
+
+    monkeypatch.setenv("MEDSTATION_THREADS", "3")
+    assert host_threads() == 3
+    monkeypatch.setenv("MEDSTATION_THREADS", "auto")
+    with caplog.at_level("WARNING", logger="medstation.core.parallel"):
+        assert host_threads() == len(os.sched_getaffinity(0))
+    assert "MEDSTATION_THREADS='auto' is not a whole number; using the cores this process may run on" in caplog.text
