@@ -266,9 +266,9 @@ def main(argv: list[str]) -> int:
         print(f"  {key}: validation macro-F1 {results[key]['validation_macro_f1']:.4f}, "
               f"test {results[key]['test_macro_f1']:.4f}", flush=True)
     shipped_key = max(("linear", "neural"), key=lambda k: (results[k]["validation_macro_f1"], k == "linear"))
-    selection_rows, fit_rows = val, train
+    fit_rows = train
     if shipped_key == "linear":  # refit on train + validation, thresholds from cross-validation
-        selection_rows = fit_rows = np.sort(np.concatenate([train, val]))
+        fit_rows = np.sort(np.concatenate([train, val]))
         shipped, info = refit_linear(reports, targets, fit_rows, linear_info["C"])
         results["linear"]["test"] = evaluate(shipped, info["probs"], reports, test)
         results["linear"]["test_macro_f1"] = macro(results["linear"]["test"])

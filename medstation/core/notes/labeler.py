@@ -18,7 +18,9 @@ from medstation.core.notes.model import Analysis
 PRESENT, UNCERTAIN, ABSENT, UNMENTIONED = "present", "uncertain", "absent", ""
 STATES = (PRESENT, UNCERTAIN, ABSENT)
 FINDING_SECTIONS = {"findings", "impression", "unknown"}
-_RANK = {PRESENT: 3, UNCERTAIN: 2, ABSENT: 1, UNMENTIONED: 0}
+RANK = {PRESENT: 3, UNCERTAIN: 2, ABSENT: 1, UNMENTIONED: 0}  # merge order: a higher rank wins
+# the observations whose present or uncertain state rules out "no finding"
+PATHOLOGY = tuple(o for o in OBSERVATIONS if o not in ("no finding", "support devices"))
 
 # statements of normal anatomy -> observations they rule out
 NORMAL_STATEMENTS: list[tuple[re.Pattern, tuple[str, ...]]] = [
@@ -64,7 +66,7 @@ def finding_text(text: str) -> str:
 
 
 def _merge(labels: dict[str, str], observation: str, state: str) -> None:
-    if _RANK[state] > _RANK[labels.get(observation, UNMENTIONED)]:
+    if RANK[state] > RANK[labels.get(observation, UNMENTIONED)]:
         labels[observation] = state
 
 
@@ -94,8 +96,7 @@ def label_concepts(analysis: Analysis) -> dict[str, str]:
 
 
 def _no_finding(labels: dict[str, str]) -> None:
-    pathology = [o for o in OBSERVATIONS if o not in ("no finding", "support devices")]
-    abnormal = any(labels[o] in (PRESENT, UNCERTAIN) for o in pathology)
+    abnormal = any(labels[o] in (PRESENT, UNCERTAIN) for o in PATHOLOGY)
     labels["no finding"] = ABSENT if abnormal else PRESENT
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from medstation.inference.notes.rule_features import RULE_STATES, rule_features, rule_states  # noqa: F401
+from medstation.inference.notes.rule_features import RULE_STATES, rule_features  # noqa: F401 (re-exported)
 
 MODEL_NAME = "notes_findings"
 STATES = ("present", "uncertain", "absent")

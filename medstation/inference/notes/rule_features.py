@@ -17,16 +17,15 @@ import threading
 from collections import OrderedDict
 from typing import Sequence
 
-from medstation.core.notes.labeler import ABSENT, PRESENT, UNCERTAIN, UNMENTIONED
+from medstation.core.notes.labeler import ABSENT, PATHOLOGY, PRESENT, RANK, UNCERTAIN, UNMENTIONED
 from medstation.core.notes.lexicon import OBSERVATIONS
 
 RULE_STATES = ("present", "uncertain", "absent", "")  # the one-hot order of the model inputs
-_RANKED = (UNMENTIONED, ABSENT, UNCERTAIN, PRESENT)     # merge order: a higher rank wins
-_RANK = {state: i for i, state in enumerate(_RANKED)}
+_RANKED = tuple(sorted(RANK, key=RANK.get))  # the labeler's merge order: state of rank 0, 1, 2, 3
 # one-hot column of each rank within an observation's four columns
 _COLUMN_OF_RANK = tuple(RULE_STATES.index(state) for state in _RANKED)
 _NO_FINDING = OBSERVATIONS.index("no finding")
-_PATHOLOGY = [i for i, o in enumerate(OBSERVATIONS) if o not in ("no finding", "support devices")]
+_PATHOLOGY = [OBSERVATIONS.index(o) for o in PATHOLOGY]
 # a sentence ends at . ! ? followed by white space, but not at a bare "..." (a word left out), and at line breaks
 _SENTENCE_END = re.compile(r"(?<=[.!?])(?<![^.]\.\.\.)(?<!^\.\.\.)\s+|\n+")
 CACHE_SIZE = 50_000
@@ -51,7 +50,7 @@ def _finding_phrase():
 
 
 def _ranks(labels: dict[str, str]) -> tuple[int, ...]:
-    return tuple(_RANK[labels.get(obs, UNMENTIONED)] for obs in OBSERVATIONS)
+    return tuple(RANK[labels.get(obs, UNMENTIONED)] for obs in OBSERVATIONS)
 
 
 def _label_sentences(sentences: list[str]) -> list[tuple[int, ...]]:
@@ -97,8 +96,8 @@ def rank_matrix(finding_texts: Sequence[str]):
     for i, sentences in enumerate(split):
         if sentences:
             out[i] = np.array([ranks[s] for s in set(sentences)], dtype=np.int8).max(axis=0)
-    abnormal = (out[:, _PATHOLOGY] >= _RANK[UNCERTAIN]).any(axis=1)
-    out[:, _NO_FINDING] = np.where(abnormal, _RANK[ABSENT], _RANK[PRESENT])
+    abnormal = (out[:, _PATHOLOGY] >= RANK[UNCERTAIN]).any(axis=1)
+    out[:, _NO_FINDING] = np.where(abnormal, RANK[ABSENT], RANK[PRESENT])
     return out
 
 
