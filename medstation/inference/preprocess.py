@@ -69,11 +69,9 @@ def to_modality(batch, device=None, rescale=None):
     tensor = batch.bits if unsigned else batch
     if isinstance(tensor, np.ndarray):
         return to_modality(host_tensor(tensor), device, rescale)
-    if device is not None:
-        tensor = tensor.to(device, non_blocking=True)
-    data = tensor.float()
+    data = (tensor.to(device, non_blocking=True) if device is not None else tensor).float()
     if data.data_ptr() == tensor.data_ptr():
-        data = data.clone()  # float32 already: never write into the caller's pixels
+        data = data.clone()  # still the caller's float32 pixels (no copy to the device was needed): never write there
     if unsigned:
         data.remainder_(65536.0)  # int16 bits back to 0..65535
     if rescale is None:
