@@ -195,6 +195,7 @@ def _event_loop_stall(report, slices) -> None:
         print("  Qt: not available (event-loop stall not measured)")
         return
     from medstation.gui.jobs import JobRunner
+    from medstation.core.parallel import io_threads
     from medstation.inference import bundles, device, registry
     from medstation.inference.predictor import SlicePredictor
 
@@ -232,6 +233,7 @@ def run(report) -> None:
     import torch
 
     from benchmarks import overlap
+    from medstation.core.parallel import io_threads
     from medstation.inference import bundles, device, registry
 
     slices = _ct_slices()
@@ -245,8 +247,8 @@ def run(report) -> None:
 
     files = [str(f) for f in make_series()]
     _warm(files)
-    _decode_threads(report, files, max(2, min(8, device.cpu_threads())))
-    overlap.load_threads(report, files, max(2, min(8, device.cpu_threads())))
+    _decode_threads(report, files, io_threads())
+    overlap.load_threads(report, files, io_threads())
     overlap.series_prefetch(report, cpu, files, label)
     _from_files(report, cpu, files[:FROM_FILES], label)
     if torch.cuda.is_available():

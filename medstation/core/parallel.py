@@ -41,6 +41,12 @@ def host_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def io_threads() -> int:
+    """Threads for reading and decoding files or slices: ``host_threads()`` kept between 2 (reads wait on the disk)
+    and 8 (more only contend for the same cores and memory bandwidth)."""
+    return max(2, min(8, host_threads()))
+
+
 def ordered_map(fn: Callable[[T], R], items: Iterable[T], workers: int, ahead: int | None = None,
                 name: str = "medstation-ahead") -> Iterator[R]:
     """``fn(item)`` for each item, in order, computed on ``workers`` threads up to ``ahead`` items ahead of the
@@ -69,6 +75,4 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], workers: int, ahead: i
             fill()  # the next call starts before this result is handed over
             yield result
     finally:
-        for future in pending:
-            future.cancel()
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=True, cancel_futures=True)  # calls not started are dropped, running ones waited for

@@ -20,10 +20,10 @@ import numpy as np
 
 from medstation.core.errors import MedStationError
 from medstation.core.jobs import JobContext, null_context
+from medstation.core.parallel import io_threads
 from medstation.inference import feed, preprocess
 from medstation.inference.bundles import LoadedModel
 from medstation.inference.cache import RESULTS, ResultCache
-from medstation.inference.device import cpu_threads
 
 _DONE = object()
 
@@ -119,7 +119,7 @@ class SlicePredictor:
         self.batch_size = batch_size or (64 if model.device.kind == "cuda" else 8)
         self.queue_size = queue_size
         self.cache = cache
-        self.workers = workers or max(2, min(8, cpu_threads()))
+        self.workers = workers or io_threads()
         self.timed = timed  # CUDA: wait for each batch's preprocessing so that ``timings`` splits the stages
         self.timings = Timings()
         self.failures: list[tuple[int, str]] = []  # (slice index, sentence naming its file) of slices not scored

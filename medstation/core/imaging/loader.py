@@ -6,7 +6,6 @@ Uncompressed little-endian greyscale slices are read straight from disk at the b
 """
 from __future__ import annotations
 
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,7 +20,6 @@ from medstation.core.imaging.header import HeaderError, read_header
 from medstation.core.imaging.model import Volume
 from medstation.core.jobs import JobContext
 
-_THREADS = max(2, min(8, (os.cpu_count() or 2)))
 _TIME_MODALITIES = {"US", "XA", "RF", "ES", "XC", "IVUS"}
 
 
@@ -253,7 +251,7 @@ def _read_raw(refs: list[dict], ctx: JobContext, as_float: bool = False) -> np.n
             np.add(buf, intercept, out=dst)  # one pass: integer -> float32 with the intercept
 
     chunk = 32
-    with ThreadPoolExecutor(_THREADS) as pool:
+    with ThreadPoolExecutor(parallel.io_threads()) as pool:
         for start in range(0, len(refs), chunk):
             ctx.progress(start, len(refs), f"reading slice {start + 1} of {len(refs)}")
             list(pool.map(read, range(start, min(start + chunk, len(refs)))))
