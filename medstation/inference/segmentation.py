@@ -338,5 +338,5 @@ def probability_maps(probs: np.ndarray | None, values: list[int]) -> dict[int, n
     out = {}
     for value in values:
         if value < probs.shape[0]:
-            out[value] = to_series_axes(np.clip(np.rint(probs[value] * 255.0), 0, 255).astype(np.uint8))
+            out[value] = to_series_axes(_as_uint8(probs[value]))
     return out

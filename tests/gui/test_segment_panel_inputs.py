@@ -95,3 +95,20 @@ def test_outside_intended_use_is_not_segmented_until_confirmed(main_window, qtbo
     [pm] = [pydicom.dcmread(p) for p in (tmp_path / "export").glob("gradcam_*.dcm")]
     assert pm.ContentLabel == "OUTSIDE_USE" and pm.SeriesDescription.startswith("OUTSIDE INTENDED USE Seg-Grad-CAM")
     assert pm.ImageComments == f"Run by explicit override, {ANKLE_SEG}."
+
+
+def test_the_series_on_screen_fills_the_first_channel_even_without_a_series_uid(qtbot):
+    """A volume opened from files without a Series Instance UID is still the first channel: Segment waits only
+    for the channels the user chooses."""
+    from types import SimpleNamespace
+
+    from medstation.gui.panes.imaging.segchannels import ChannelChooser
+
+    chooser = ChannelChooser()
+    qtbot.addWidget(chooser)
+    on_screen = SimpleNamespace(series_uid="", description="T2 axial")
+    rows = [{"series_uid": "1.2.3", "description": "ep2d_diff ADC", "modality": "MR", "number": 9}]
+    chooser.set_model(["T2", "ADC"], on_screen, rows)
+    assert chooser.missing() == [] and chooser.choices() == {"ADC": "1.2.3"}
+    chooser.combos["ADC"].setCurrentIndex(0)  # "(choose a series)"
+    assert chooser.missing() == ["ADC"]

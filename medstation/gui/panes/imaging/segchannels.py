@@ -56,8 +56,5 @@ class ChannelChooser(QWidget):
         return {label: combo.currentData() for label, combo in self.combos.items() if combo.currentData()}
 
     def missing(self) -> list[str]:
-        return [label for label in self.labels if label not in self.choices()]
-
-    def describe(self) -> str:
-        """"T2: FSE PD AXIAL OBL (on screen); ADC: 9: ep2d_diff ADC (MR)"."""
-        return "; ".join(f"{label}: {combo.currentText()}" for label, combo in self.combos.items())
+        """Channels still without a series; the first is always the series on screen (even one without a UID)."""
+        return [label for label in self.labels[1:] if label not in self.choices()]
